@@ -1,0 +1,192 @@
+"""The extractive answerer: a short paragraph built from the guide's own sentences, each cited.
+
+No language model is involved, so nothing can be invented: every sentence is quoted from a section
+and followed by that section's citation number. Sentences from one section share a number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.documents import Section
+from assistant.retrieval import GuideIndex, Hit
+
+_WORD = re.compile(r"[a-z0-9']+")
+_ASKING_ABOUT_QUESTIONS = re.compile(r"\b(ask|asking|question|questions|challenge|scrutin\w*)\b", re.I)
+_MAX_SECTIONS = 3
+_MIN_WORDS = 60
+_STOP = frozenset(
+    (
+        "a an and are as at be by can do does for from has have how i in is it its me my of on or "
+        "our should so that the their them there these they this to us was we what when where which "
+        "who why will with would you your about any"
+    ).split()
+)
+
+
+@dataclass
+class Citation:
+    n: int
+    section: Section
+    quote: str
+    score: float
+
+    def to_json(self) -> dict:
+        s = self.section
+        return {
+            "n": self.n,
+            "section_id": s.section_id,
+            "title": s.title,
+            "path": list(s.path),
+            "source": s.source,
+            "page": s.page_start,
+            "page_end": s.page_end,
+            "quote": self.quote,
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass
+class Composed:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+
+
+def refusal_text(hits: list[Hit]) -> str:
+    text = (
+        "The guide does not say. I could not find anything in it that answers this question, "
+        "so I will not guess."
+    )
+    closest = [h.section.title for h in hits[:3]]
+    if closest:
+        text += " The nearest sections, in case they help, are " + _listing(closest) + "."
+    return text
+
+
+def _listing(titles: list[str]) -> str:
+    quoted = [f"“{t}”" for t in titles]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def compose(
+    question: str, vector: np.ndarray, hits: list[Hit], index: GuideIndex, max_words: int
+) -> Composed:
+    """Pick the most relevant statements from the best sections and cite each one."""
+    chosen_hits = _supporting(hits)
+    rank = {h.section.section_id: i for i, h in enumerate(chosen_hits)}
+    sentences = index.sentences(list(rank))
+    if not sentences:
+        return Composed("")
+    query_words = _content_words(question)
+    wants_questions = bool(_ASKING_ABOUT_QUESTIONS.search(question))
+    scored: list[tuple[float, str, str, int]] = []
+    for sid, sentence, order, vec in sentences:
+        score = float(np.dot(vector, vec))
+        score += 0.08 * _overlap(query_words, sentence)
+        score -= 0.05 * rank[sid]  # prefer the best-ranked section
+        score -= 0.01 * min(order, 5)  # a section's opening usually states its point
+        score -= _form_penalty(sentence, wants_questions)
+        scored.append((score, sid, sentence, order))
+    scored.sort(key=lambda item: -item[0])
+    picked: list[tuple[float, str, str, int]] = []
+    words = 0
+    top = scored[0][0]
+    for item in scored:
+        score, sid, sentence, _ = item
+        length = len(sentence.split())
+        if words + length > max_words or _duplicate(sentence, [p[2] for p in picked]):
+            continue
+        if picked and words >= _MIN_WORDS and score < top - 0.15:
+            break
+        if picked and score < top - 0.35:
+            break
+        picked.append(item)
+        words += length
+        if words >= max_words * 0.8:
+            break
+    return _render(picked, chosen_hits)
+
+
+def _supporting(hits: list[Hit]) -> list[Hit]:
+    """The top section, plus the next ones whose evidence is nearly as strong."""
+    if not hits:
+        return []
+    best = hits[0]
+    chosen = [best]
+    for hit in hits[1:]:
+        if len(chosen) >= _MAX_SECTIONS:
+            break
+        if hit.score >= 0.75 * best.score and hit.similarity >= best.similarity - 0.12:
+            chosen.append(hit)
+    return chosen
+
+
+def _render(picked, hits: list[Hit]) -> Composed:
+    order_of = {h.section.section_id: i for i, h in enumerate(hits)}
+    picked = sorted(picked, key=lambda p: (order_of[p[1]], p[3]))
+    numbers: dict[str, int] = {}
+    parts: list[str] = []
+    quotes: dict[str, list[str]] = {}
+    best: dict[str, float] = {}
+    for score, sid, sentence, _ in picked:
+        n = numbers.setdefault(sid, len(numbers) + 1)
+        parts.append(_with_marker(_tidy(sentence), n))
+        quotes.setdefault(sid, []).append(sentence)
+        best[sid] = max(best.get(sid, -1.0), score)
+    by_id = {h.section.section_id: h for h in hits}
+    citations = [
+        Citation(n, by_id[sid].section, " ".join(quotes[sid]), by_id[sid].similarity)
+        for sid, n in numbers.items()
+    ]
+    return Composed(" ".join(parts), citations)
+
+
+def _with_marker(sentence: str, n: int) -> str:
+    match = re.search(r"([.!?…]+[\"”’)]*)$", sentence)
+    if match:
+        return f"{sentence[:match.start()]} [{n}]{match.group(1)}"
+    return f"{sentence} [{n}]."
+
+
+def _tidy(sentence: str) -> str:
+    sentence = sentence.strip()
+    return sentence[0].upper() + sentence[1:] if sentence else sentence
+
+
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
+
+
+def _overlap(query_words: set[str], sentence: str) -> float:
+    if not query_words:
+        return 0.0
+    words = _content_words(sentence)
+    return len(query_words & words) / len(query_words)
+
+
+def _form_penalty(sentence: str, wants_questions: bool) -> float:
+    """Statements read better in an answer than questions, fragments or list labels."""
+    penalty = 0.0
+    words = sentence.split()
+    if sentence.rstrip().endswith("?") and not wants_questions:
+        penalty += 0.15
+    if len(words) < 6:
+        penalty += 0.12
+    if sentence.rstrip().endswith(":"):
+        penalty += 0.2
+    if sentence[:1].islower():
+        penalty += 0.05
+    return penalty
+
+
+def _duplicate(sentence: str, chosen: list[str]) -> bool:
+    words = _content_words(sentence)
+    for other in chosen:
+        theirs = _content_words(other)
+        union = words | theirs
+        if union and len(words & theirs) / len(union) > 0.6:
+            return True
+    return False

@@ -1,0 +1,143 @@
+"""The answering pipeline, written out once and in order, as a LangChain runnable:
+
+    question -> check -> embed -> retrieve -> decide (refuse?) -> compose -> Answer
+
+Each step is a small function over one state dict; `_timed` records how long each took, so every
+answer carries its per-stage timings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from assistant.answer import Citation, compose, refusal_text
+from assistant.embeddings import Embedder
+from assistant.followup import retrieval_query
+from assistant.questions import clean_question
+from assistant.refusal import evidence, should_refuse
+from assistant.retrieval import GuideIndex, Hit
+from assistant.settings import Settings
+
+State = dict
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    mode: str = "extractive"
+    model: str | None = None
+    standalone_question: str | None = None
+    evidence: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [c.to_json() for c in self.citations],
+            "retrieved": [h.to_json() for h in self.hits],
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "mode": self.mode,
+            "model": self.model,
+            "standalone_question": self.standalone_question,
+            "evidence": round(self.evidence, 4),
+            "notes": self.notes,
+        }
+
+
+def _timed(name: str, step: Callable[[State], State]) -> Runnable:
+    def run(state: State) -> State:
+        started = time.perf_counter()
+        out = step(state)
+        out.setdefault("timings", {})[name] = (time.perf_counter() - started) * 1000
+        return out
+
+    return RunnableLambda(run, name=name)
+
+
+def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Runnable:
+    """The extractive chain. Input: {"question": str, "history": [(question, answer), ...]}."""
+
+    def check(state: State) -> State:
+        question = clean_question(state.get("question"), settings.max_question_chars)
+        query = retrieval_query(question, state.get("history") or [])
+        return {**state, "question": question, "query": query}
+
+    def embed(state: State) -> State:
+        return {**state, "vector": embedder.encode([state["query"]])[0]}
+
+    def retrieve(state: State) -> State:
+        hits = index.search(state["query"], state["vector"], max(settings.top_k, 10))
+        return {**state, "hits": hits}
+
+    def decide(state: State) -> State:
+        return {**state, "refused": should_refuse(state["hits"], settings.refusal_threshold)}
+
+    def answer(state: State) -> State:
+        hits = state["hits"]
+        if state["refused"]:
+            text, citations = refusal_text(hits), []
+        else:
+            composed = compose(state["query"], state["vector"], hits, index, settings.answer_words)
+            text, citations = composed.text, composed.citations
+            if not citations:
+                text, state["refused"] = refusal_text(hits), True
+        return {**state, "answer": text, "citations": citations}
+
+    return (
+        _timed("check", check)
+        | _timed("embed", embed)
+        | _timed("retrieve", retrieve)
+        | _timed("decide", decide)
+        | _timed("compose", answer)
+    )
+
+
+def to_answer(state: State, top_k: int) -> Answer:
+    timings = dict(state.get("timings", {}))
+    timings["total"] = sum(timings.values())
+    query = state.get("query")
+    return Answer(
+        question=state["question"],
+        answer=state["answer"],
+        refused=state["refused"],
+        citations=state["citations"],
+        hits=state["hits"][: max(top_k, 10)],
+        timings_ms=timings,
+        standalone_question=query if query != state["question"] else None,
+        evidence=evidence(state["hits"]),
+    )
+
+
+class Assistant:
+    """The model and index loaded once; `ask` runs the chain. Reloads after a new ingest."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or Embedder(settings.model)
+        self.index = GuideIndex(settings, self.embedder)
+        self.chain = build_chain(settings, self.embedder, self.index)
+
+    def refresh(self) -> bool:
+        """Pick up a newly published index; True when it changed."""
+        if self.index.is_current():
+            return False
+        old = self.index
+        self.index = GuideIndex(self.settings, self.embedder)
+        self.chain = build_chain(self.settings, self.embedder, self.index)
+        old.close()
+        return True
+
+    def ask(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
+        state = self.chain.invoke({"question": question, "history": list(history)})
+        return to_answer(state, self.settings.top_k)

@@ -1,0 +1,185 @@
+"""The command line: `assistant ingest | ask | info | sections` (and more as they land).
+
+Contract relied on by outside tools: `ask --json`, `info --json`, `sections` and `eval --json` keep
+their field names; new fields may be added. Errors are one sentence on stderr; exit 2 for a usage
+problem, 1 for a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _index_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", type=Path, help="index folder (default: ./index or $ASSISTANT_INDEX)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Ask questions of a councillors' guide, offline, with cited answers.",
+        epilog='Example: assistant ingest && assistant ask "Who should lead digital change?"',
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="read guide documents into the index",
+                       description="Read Markdown, text, PDF, Word and HTML files into the index. "
+                       "Example: assistant ingest corpus/ extra/guide.pdf")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
+    _index_option(p)
+    p.add_argument("--rebuild", action="store_true", help="start a fresh index from these paths")
+    p.add_argument("--model", help="local sentence-transformers model folder")
+    p.set_defaults(run=_ingest)
+
+    p = sub.add_parser("ask", help="answer a question from the guide, with citations",
+                       description='Example: assistant ask "What is open data?" --json')
+    p.add_argument("question", help="the question, in plain words")
+    _index_option(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--model", help="local sentence-transformers model folder")
+    p.set_defaults(run=_ask)
+
+    p = sub.add_parser("info", help="what the index holds", description="Example: assistant info --json")
+    _index_option(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=_info)
+
+    p = sub.add_parser("sections", help="the table of contents, indented by level",
+                       description="Example: assistant sections")
+    _index_option(p)
+    p.set_defaults(run=_sections)
+
+    for extra in _extra_commands():
+        extra(sub)
+    return parser
+
+
+def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Commands that live in their own modules register themselves here."""
+    from assistant import cli_extra
+
+    return cli_extra.REGISTER
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        settings = Settings.load(**_overrides(args))
+        return args.run(args, settings)
+    except AssistantError as exc:
+        print(f"assistant: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("assistant: interrupted; the index is unchanged.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback in front of a councillor
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
+        print(f"assistant: unexpected error: {exc.__class__.__name__}: {exc} "
+              "(set ASSISTANT_DEBUG=1 to see details).", file=sys.stderr)
+        return 1
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    from assistant.settings import SETTINGS_HELP
+
+    return {name: getattr(args, name) for name in SETTINGS_HELP if getattr(args, name, None) is not None}
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.embeddings import Embedder
+    from assistant.ingest import ingest
+
+    paths = args.paths or [settings.corpus]
+    embedder = Embedder(settings.model)
+    with _progress_bar() as progress:
+        report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=progress)
+    for problem in report.problems:
+        print(f"assistant: {problem}", file=sys.stderr)
+    print(report.summary())
+    return 1 if report.problems else 0
+
+
+class _progress_bar:
+    """A tqdm bar on a terminal; silent when output is piped or captured."""
+
+    def __enter__(self):
+        self.bar = None
+        if not sys.stderr.isatty():
+            return None
+        from tqdm import tqdm
+
+        def update(done: int, total: int) -> None:
+            if self.bar is None:
+                self.bar = tqdm(total=total, desc="Embedding", unit="text", file=sys.stderr)
+            self.bar.update(done - self.bar.n)
+
+        return update
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.chain import Assistant
+    from assistant.questions import clean_question
+
+    clean_question(args.question, settings.max_question_chars)  # fail fast, before loading the model
+    answer = Assistant(settings).ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.answer)
+    if answer.citations:
+        print("\nSources:")
+        for c in answer.citations:
+            print(f"  [{c.n}] {format_reference(c.section)}")
+    return 0
+
+
+def format_reference(section) -> str:
+    """'2 Leadership › 2.1 A chief digital officer — guide.pdf, p. 4' for any section."""
+    where = section.source
+    if section.page_start is not None:
+        pages = section.page_start
+        if section.page_end and section.page_end != section.page_start:
+            where += f", pp. {pages}–{section.page_end}"
+        else:
+            where += f", p. {pages}"
+    return f"{' › '.join(section.path)} — {where}"
+
+
+def _info(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.catalogue import Catalogue
+
+    catalogue = Catalogue.open(settings)
+    data = catalogue.info()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for key, value in data.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+def _sections(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.catalogue import Catalogue
+
+    for section in Catalogue.open(settings).table_of_contents():
+        print("  " * (section.level - 1) + section.title)
+    return 0

@@ -1,0 +1,146 @@
+"""PDF through pypdf: text lines with their font size, headings from size and numbering, pages kept."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant.errors import DocumentError
+from assistant.formats import Block
+from assistant.formats.headings import looks_like_title, numbered_level
+from assistant.formats.plaintext import normalise_space
+
+# pypdf logs every odd object it repairs; a person ingesting a guide needs none of that.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+_BULLET = re.compile(r"^\s*(?:[-*•▪●◦]|\d+[.)])\s+")
+
+
+@dataclass
+class _Line:
+    text: str
+    size: float
+    page: int
+
+
+def read(path: Path) -> list[Block]:
+    return blocks_from_lines(_lines(path))
+
+
+def _lines(path: Path) -> list[_Line]:
+    import pypdf
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = pypdf.PdfReader(path)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(f"{path.name} is encrypted; save an unprotected copy and try again.")
+        lines: list[_Line] = []
+        for number, page in enumerate(reader.pages, start=1):
+            lines.extend(_page_lines(page, number))
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise DocumentError(f"{path.name} is not a readable PDF ({_reason(exc)}).") from None
+    except Exception as exc:  # pypdf raises many kinds on damaged files; none should escape raw
+        if exc.__class__.__module__.startswith(("pypdf", "cryptography")):
+            raise DocumentError(f"{path.name} is not a readable PDF ({_reason(exc)}).") from None
+        raise
+    return lines
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().rstrip(".")
+    return (text[:120] or exc.__class__.__name__).replace("\n", " ")
+
+
+def _page_lines(page, number: int) -> list[_Line]:
+    lines: list[_Line] = []
+    current: list[str] = []
+    sizes: list[float] = []
+
+    def end_line() -> None:
+        text = normalise_space("".join(current))
+        if text:
+            lines.append(_Line(text, max(sizes) if sizes else 0.0, number))
+        current.clear()
+        sizes.clear()
+
+    def visit(text: str, cm, tm, font_dict, font_size) -> None:
+        size = float(font_size or 0) * _scale(tm) * _scale(cm)
+        pieces = text.split("\n")
+        for i, piece in enumerate(pieces):
+            if i:
+                end_line()
+            if piece.strip():
+                current.append(piece)
+                sizes.append(round(size, 1))
+            elif piece:
+                current.append(piece)
+
+    page.extract_text(visitor_text=visit)
+    end_line()
+    return lines
+
+
+def _scale(matrix) -> float:
+    if not matrix or len(matrix) < 4:
+        return 1.0
+    scale = math.hypot(matrix[2], matrix[3])
+    return scale if scale > 0 else 1.0
+
+
+def blocks_from_lines(lines: list[_Line]) -> list[Block]:
+    """Group lines into headings and paragraphs. Larger-than-body type or a number makes a heading."""
+    body = _body_size(lines)
+    heading_sizes = sorted({ln.size for ln in lines if ln.size >= body + 1.0}, reverse=True)
+    blocks: list[Block] = []
+    paragraph: list[_Line] = []
+    widest = max((len(ln.text) for ln in lines), default=80)
+
+    def flush() -> None:
+        if paragraph:
+            blocks.append(Block(normalise_space(" ".join(ln.text for ln in paragraph)),
+                                page=paragraph[0].page))
+            paragraph.clear()
+
+    for line in lines:
+        level = _heading_level(line, body, heading_sizes)
+        if level:
+            flush()
+            blocks.append(Block(line.text, level=level, page=line.page))
+            continue
+        if _BULLET.match(line.text):
+            flush()
+            paragraph.append(_Line(_BULLET.sub("", line.text), line.size, line.page))
+            continue
+        if paragraph and line.page != paragraph[-1].page and paragraph[-1].text.endswith("."):
+            flush()
+        paragraph.append(line)
+        if line.text.endswith((".", "!", "?", ":")) and len(line.text) < 0.7 * widest:
+            flush()  # a short line closing a sentence ends its paragraph
+    flush()
+    return blocks
+
+
+def _body_size(lines: list[_Line]) -> float:
+    weights: Counter[float] = Counter()
+    for line in lines:
+        weights[line.size] += len(line.text)
+    return weights.most_common(1)[0][0] if weights else 0.0
+
+
+def _heading_level(line: _Line, body: float, heading_sizes: list[float]) -> int | None:
+    text = line.text
+    if len(text.split()) > 14 or len(text) > 100:
+        return None
+    numbered = numbered_level(text)
+    if line.size >= body + 1.0 and text[-1] not in ".,;":
+        return numbered or heading_sizes.index(line.size) + 1
+    if numbered:
+        return numbered
+    return None if body else (1 if looks_like_title(text) else None)

@@ -1,0 +1,34 @@
+"""Shared helpers for formats whose text arrives as bytes or loose lines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from assistant.errors import DocumentError
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def read_text_file(path: Path) -> str:
+    """Decode a text file, refusing binary content that merely carries a text extension."""
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise DocumentError(f"{path.name} looks like a binary file, not text.")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 decodes nearly anything
+        raise DocumentError(f"{path.name} is not readable text (unknown encoding).")
+    # A few stray control characters are noise; many mean the file is not really text.
+    controls = len(_CONTROL.findall(text))
+    if text and controls / len(text) > 0.01:
+        raise DocumentError(f"{path.name} looks like a binary file, not text.")
+    return _CONTROL.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def normalise_space(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,29 @@
+"""Checking and tidying a question before it reaches retrieval."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from assistant.errors import UsageError
+
+
+def clean_question(text: str | None, max_chars: int) -> str:
+    """Collapse whitespace and drop control characters; refuse blank or overlong questions."""
+    if text is None:
+        text = ""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in "\u200d" else ch
+        for ch in text
+    )
+    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    if not cleaned:
+        raise UsageError("Please type a question: it was empty.")
+    if len(cleaned) > max_chars:
+        raise UsageError(
+            f"That question is {len(cleaned):,} characters long; please keep it under "
+            f"{max_chars:,} characters."
+        )
+    if not re.search(r"\w", cleaned):
+        raise UsageError("Please type a question in words: that one has no letters or numbers.")
+    return cleaned

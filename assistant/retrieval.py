@@ -1,0 +1,194 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings, fused and grouped by section.
+
+Three rankings vote by reciprocal rank fusion: chunks by vector, sections by vector (a section's
+mean chunk vector), and chunks by BM25 over their heading path and text. Chunk rankings vote for
+the section they belong to, so one long section cannot crowd out the rest of the guide.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.documents import Section
+from assistant.embeddings import Embedder
+from assistant.settings import Settings
+from assistant.store import Generation, backend_for, check_model, loads_path, open_generation
+
+# Reciprocal rank fusion constant and per-ranking weights. The constant is the customary 60; the
+# weights were chosen on the dev questions only (see README, "Calibration").
+RRF_K = 60
+WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 0.6, "bm25": 0.8}
+_DEPTH = 40
+
+
+@dataclass
+class Hit:
+    """One retrieved section, with the evidence that ranked it."""
+
+    section: Section
+    score: float  # fused score, for ranking
+    similarity: float  # best cosine similarity of the question to any of its chunks
+    chunk_ids: list[str] = field(default_factory=list)
+    lexical: float = 0.0  # best BM25 score of its chunks
+
+    def to_json(self) -> dict:
+        s = self.section
+        return {
+            "section_id": s.section_id,
+            "title": s.title,
+            "path": list(s.path),
+            "source": s.source,
+            "page": s.page_start,
+            "page_end": s.page_end,
+            "score": round(self.similarity, 4),
+            "fused_score": round(self.score, 5),
+        }
+
+
+class GuideIndex:
+    """The live generation loaded for reading: sections in memory, BM25 built once, Chroma for vectors."""
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.generation: Generation = open_generation(settings)
+        self.info = self.generation.info()
+        check_model(self.info, embedder.name, embedder.dimension)
+        self.sections = load_sections(self.generation)
+        chunks = self.generation.chunks.get(include=["documents", "metadatas"])
+        self.chunk_ids: list[str] = list(chunks["ids"])
+        self.chunk_section: dict[str, str] = {
+            cid: m["section_id"] for cid, m in zip(chunks["ids"], chunks["metadatas"])
+        }
+        self.chunk_text: dict[str, str] = dict(zip(chunks["ids"], chunks["documents"]))
+        self._bm25 = _Lexical(
+            [f"{m.get('context', '')}: {d}" for d, m in zip(chunks["documents"], chunks["metadatas"])]
+        )
+        # Chroma's embedded client is shared per process; queries from many threads are serialised.
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.generation.name
+
+    def is_current(self) -> bool:
+        return backend_for(self.settings).current() == self.generation.name
+
+    def close(self) -> None:
+        self.generation.close()
+
+    def sentences(self, section_ids: list[str]) -> list[tuple[str, str, int, np.ndarray]]:
+        """(section id, sentence, order, vector) for the sentences of the given sections."""
+        if not section_ids:
+            return []
+        with self._lock:
+            rows = self.generation.sentences.get(
+                where={"section_id": {"$in": section_ids}},
+                include=["documents", "metadatas", "embeddings"],
+            )
+        return [
+            (m["section_id"], d, int(m["order"]), np.asarray(e, dtype=np.float32))
+            for d, m, e in zip(rows["documents"], rows["metadatas"], rows["embeddings"])
+        ]
+
+    def search(self, query: str, vector: np.ndarray, k: int) -> list[Hit]:
+        if not self.chunk_ids:
+            return []
+        depth = min(_DEPTH, len(self.chunk_ids))
+        with self._lock:
+            dense = self.generation.chunks.query(
+                query_embeddings=[vector], n_results=depth, include=["distances", "metadatas"]
+            )
+            by_section = self.generation.sections.query(
+                query_embeddings=[vector], n_results=min(_DEPTH, len(self.sections)),
+                include=["distances"],
+            )
+        chunk_hits = list(zip(dense["ids"][0], (1.0 - np.asarray(dense["distances"][0])).tolist()))
+        section_hits = list(
+            zip(by_section["ids"][0], (1.0 - np.asarray(by_section["distances"][0])).tolist())
+        )
+        lexical = [(self.chunk_ids[i], s) for i, s in self._bm25.top(query, depth) if s > 0]
+        return self._fuse(chunk_hits, section_hits, lexical, k)
+
+    def _fuse(self, chunk_hits, section_hits, lexical, k: int) -> list[Hit]:
+        fused: dict[str, float] = {}
+        similarity: dict[str, float] = {}
+        evidence: dict[str, list[str]] = {}
+        best_lexical: dict[str, float] = {}
+
+        def vote(ranking: list[str], weight: float) -> None:
+            seen: list[str] = []
+            for sid in ranking:
+                if sid not in seen:
+                    seen.append(sid)
+            for rank, sid in enumerate(seen):
+                fused[sid] = fused.get(sid, 0.0) + weight / (RRF_K + rank + 1)
+
+        for cid, sim in chunk_hits:
+            sid = self.chunk_section[cid]
+            similarity[sid] = max(similarity.get(sid, -1.0), sim)
+            evidence.setdefault(sid, []).append(cid)
+        for cid, score in lexical:
+            sid = self.chunk_section[cid]
+            best_lexical[sid] = max(best_lexical.get(sid, 0.0), score)
+            if cid not in evidence.setdefault(sid, []):
+                evidence[sid].append(cid)
+        vote([self.chunk_section[c] for c, _ in chunk_hits], WEIGHTS["dense_chunks"])
+        vote([sid for sid, _ in section_hits if sid in self.sections], WEIGHTS["dense_sections"])
+        vote([self.chunk_section[c] for c, _ in lexical], WEIGHTS["bm25"])
+        for sid, sim in section_hits:
+            similarity.setdefault(sid, sim)
+        ranked = sorted(fused, key=lambda sid: (-fused[sid], -similarity.get(sid, 0.0)))
+        return [
+            Hit(self.sections[sid], fused[sid], similarity.get(sid, 0.0), evidence.get(sid, []),
+                best_lexical.get(sid, 0.0))
+            for sid in ranked[:k]
+            if sid in self.sections
+        ]
+
+
+class _Lexical:
+    """BM25 over chunk texts with English stemming and stop words."""
+
+    def __init__(self, texts: list[str]) -> None:
+        import bm25s
+        import Stemmer
+
+        self._bm25s = bm25s
+        self._stemmer = Stemmer.Stemmer("english")
+        self._retriever = bm25s.BM25()
+        self._size = len(texts)
+        if texts:
+            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
+            self._retriever.index(tokens, show_progress=False)
+
+    def top(self, query: str, k: int) -> list[tuple[int, float]]:
+        if not self._size:
+            return []
+        tokens = self._bm25s.tokenize(
+            [query], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+        )
+        if not tokens[0]:
+            return []
+        docs, scores = self._retriever.retrieve(tokens, k=min(k, self._size), show_progress=False)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0])]
+
+
+def load_sections(generation: Generation) -> dict[str, Section]:
+    rows = generation.sections.get(include=["documents", "metadatas"])
+    sections: dict[str, Section] = {}
+    for sid, text, meta in zip(rows["ids"], rows["documents"], rows["metadatas"]):
+        sections[sid] = Section(
+            section_id=sid,
+            title=meta["title"],
+            path=loads_path(meta["path"]),
+            source=meta["source"],
+            text=text or "",
+            order=int(meta["order"]),
+            page_start=meta.get("page_start"),
+            page_end=meta.get("page_end"),
+        )
+    return sections

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to the whole test suite: install everything, lint, run pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh llm,test
+# A real browser for the UI tests (Debian's Chromium, never a downloaded one) and axe-core.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "warning: could not install chromium; browser tests will fail" >&2
+  else
+    echo "warning: chromium is not installed (apt-get install chromium); browser tests will fail" >&2
+  fi
+fi
+if [ -f package.json ] && [ ! -d node_modules/axe-core ]; then
+  npm install --no-audit --no-fund --silent
+fi
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"

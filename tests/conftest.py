@@ -1,0 +1,52 @@
+"""Shared fixtures: the real model loaded once per session, real Chroma indexes in temp folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import assistant  # noqa: F401  (sets the offline and no-telemetry environment first)
+from assistant.embeddings import Embedder
+from assistant.ingest import ingest
+from assistant.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PROJECT = Path(__file__).resolve().parent.parent
+CORPUS = PROJECT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+def make_settings(index: Path, **changes) -> Settings:
+    return Settings.load(index=index, chroma_url="", **changes)
+
+
+@pytest.fixture(scope="session")
+def mini_index(tmp_path_factory, embedder) -> Settings:
+    """The small Markdown fixture guide, ingested once; tests must not write to it."""
+    index = tmp_path_factory.mktemp("mini-index")
+    settings = make_settings(index)
+    ingest([FIXTURES / "mini-guide.md"], settings, embedder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, embedder) -> Settings:
+    """The shipped companion guide (corpus/), ingested once; tests must not write to it."""
+    index = tmp_path_factory.mktemp("corpus-index")
+    settings = make_settings(index)
+    ingest([CORPUS], settings, embedder)
+    return settings
+
+
+@pytest.fixture
+def fresh_copy(tmp_path, mini_index) -> Settings:
+    """A private copy of the mini index that a test may change."""
+    target = tmp_path / "index"
+    shutil.copytree(mini_index.index, target)
+    return mini_index.replace(index=target)
