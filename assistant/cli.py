@@ -24,6 +24,11 @@ def _index_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--index", type=Path, help="index folder (default: ./index or $ASSISTANT_INDEX)")
 
 
+def _embedding_option(parser: argparse.ArgumentParser) -> None:
+    # Stored as the `model` setting; `--model` itself is left for the LLM's model name.
+    parser.add_argument("--embedding-model", dest="model", help="local sentence-transformers model folder")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
@@ -38,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
     _index_option(p)
     p.add_argument("--rebuild", action="store_true", help="start a fresh index from these paths")
-    p.add_argument("--model", help="local sentence-transformers model folder")
+    _embedding_option(p)
     p.set_defaults(run=_ingest)
 
     p = sub.add_parser("ask", help="answer a question from the guide, with citations",
@@ -46,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", help="the question, in plain words")
     _index_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--model", help="local sentence-transformers model folder")
+    _embedding_option(p)
     p.set_defaults(run=_ask)
 
     p = sub.add_parser("info", help="what the index holds", description="Example: assistant info --json")
