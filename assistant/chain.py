@@ -9,7 +9,7 @@ answer carries its per-stage timings.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -38,6 +38,7 @@ class Answer:
     standalone_question: str | None = None
     evidence: float = 0.0
     notes: list[str] = field(default_factory=list)
+    invalid_citations: list[int] = field(default_factory=list)  # LLM markers that matched no excerpt
 
     def to_json(self) -> dict:
         return {
@@ -52,6 +53,7 @@ class Answer:
             "standalone_question": self.standalone_question,
             "evidence": round(self.evidence, 4),
             "notes": self.notes,
+            "invalid_citations": self.invalid_citations,
         }
 
 
@@ -127,6 +129,22 @@ class Assistant:
         self.embedder = embedder or Embedder(settings.model)
         self.index = GuideIndex(settings, self.embedder)
         self.chain = build_chain(settings, self.embedder, self.index)
+        self.generator = self._generator()
+
+    @property
+    def mode(self) -> str:
+        """How `ask` answers: "extractive", or "llm" when a language model is configured."""
+        return "extractive" if self.generator is None else "llm"
+
+    def _generator(self):
+        """The language-model answerer when `settings.llm` names one (imported only then)."""
+        if self.settings.llm == "none":
+            return None
+        from assistant.llm import chat_model
+        from assistant.llm_chain import LLMAnswerer
+
+        model = chat_model(self.settings)
+        return LLMAnswerer(self.settings, self.embedder, self.index, model, self.chain)
 
     def refresh(self) -> bool:
         """Pick up a newly published index; True when it changed."""
@@ -135,9 +153,23 @@ class Assistant:
         old = self.index
         self.index = GuideIndex(self.settings, self.embedder)
         self.chain = build_chain(self.settings, self.embedder, self.index)
+        self.generator = self._generator()
         old.close()
         return True
 
     def ask(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
+        """Answer with the language model when one is configured, else extractively."""
+        if self.generator is not None:
+            return self.generator.ask(question, history)
+        return self.ask_extractive(question, history)
+
+    def ask_extractive(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Answer:
         state = self.chain.invoke({"question": question, "history": list(history)})
         return to_answer(state, self.settings.top_k)
+
+    def stream(self, question: str, history: Sequence[tuple[str, str]] = ()) -> Iterator[str | Answer]:
+        """Text pieces as the model writes them (raw, unchecked), then the checked Answer, last."""
+        if self.generator is None:
+            yield self.ask_extractive(question, history)
+            return
+        yield from self.generator.stream(question, history)

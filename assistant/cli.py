@@ -29,6 +29,18 @@ def _embedding_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embedding-model", dest="model", help="local sentence-transformers model folder")
 
 
+def _llm_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("language model (optional; see README)")
+    group.add_argument("--llm", choices=["none", "ollama", "openai"],
+                       help="answer with a language model (openai: any OpenAI-compatible server)")
+    group.add_argument("--model", dest="llm_model", help="the language model's name, e.g. llama3.2")
+    group.add_argument("--base-url", dest="llm_base_url", help="the model server's URL")
+    group.add_argument("--api-key", dest="llm_api_key",
+                       help="API key (prefer $ASSISTANT_LLM_API_KEY: flags show in process lists)")
+    group.add_argument("--llm-timeout", dest="llm_timeout", type=float,
+                       help="seconds to wait for the model before giving the quoted answer")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
@@ -52,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _index_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _embedding_option(p)
+    _llm_options(p)
     p.set_defaults(run=_ask)
 
     p = sub.add_parser("info", help="what the index holds", description="Example: assistant info --json")
@@ -145,11 +158,16 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.questions import clean_question
 
     clean_question(args.question, settings.max_question_chars)  # fail fast, before loading the model
+    if getattr(args, "llm_api_key", None):
+        print("assistant: warning: --api-key can be seen by other users of this machine; "
+              "prefer the ASSISTANT_LLM_API_KEY environment variable.", file=sys.stderr)
     answer = Assistant(settings).ask(args.question)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
     print(answer.answer)
+    for note in answer.notes:
+        print(f"\nNote: {note}")
     if answer.citations:
         print("\nSources:")
         for c in answer.citations:
