@@ -27,3 +27,7 @@ class IndexBusyError(AssistantError):
 
 class DocumentError(AssistantError):
     """A document could not be read. The message names the file."""
+
+
+class StoreUnavailableError(AssistantError):
+    """The Chroma server named by `chroma_url` cannot be reached."""
