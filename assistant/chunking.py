@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.documents import Section
@@ -29,10 +30,23 @@ def heading_context(path: tuple[str, ...]) -> str:
     return " > ".join(_NUMBERING.sub("", heading) for heading in path)
 
 
-def chunk_section(section: Section, max_chars: int) -> list[Chunk]:
+def chunk_section(
+    section: Section, max_chars: int, fits: Callable[[str], bool] | None = None
+) -> list[Chunk]:
+    """Cut a section into chunks of at most `max_chars` of text.
+
+    Args:
+        section: the section to cut.
+        max_chars: the character budget for a chunk's embedded text (heading context included).
+        fits: optionally, whether an embedded text is short enough for the model. Characters are
+            only a proxy for word pieces: numbers, codes and symbols take several pieces each, so a
+            chunk that fails this check is split again until every part fits.
+    """
     context = heading_context(section.path)
     budget = max(200, max_chars - len(context) - 2)
     pieces = _pack(section.paragraphs, budget)
+    if fits is not None:
+        pieces = [part for piece in pieces for part in _refit(piece, context, fits)]
     chunks: list[Chunk] = []
     seen: set[str] = set()
     for order, piece in enumerate(pieces):
@@ -81,3 +95,39 @@ def _hard_wrap(sentence: str, budget: int) -> list[str]:
     if current:
         parts.append(current)
     return [p[:budget] for p in parts]
+
+
+def _refit(piece: str, context: str, fits: Callable[[str], bool]) -> list[str]:
+    """Halve a chunk the model would truncate, on line, then sentence, then word boundaries."""
+    if fits(f"{context}: {piece}"):
+        return [piece]
+    units, glue = _finest_units(piece)
+    if len(units) < 2:
+        return [piece]  # a single word longer than the model's window: nothing sensible to cut
+    middle = _middle(units)
+    return [
+        part
+        for side in (glue.join(units[:middle]), glue.join(units[middle:]))
+        for part in _refit(side, context, fits)
+    ]
+
+
+def _finest_units(piece: str) -> tuple[list[str], str]:
+    """The coarsest split that gives more than one unit, and the glue that rejoins it."""
+    lines = piece.split("\n")
+    if len(lines) > 1:
+        return lines, "\n"
+    sentences = split_sentences(piece)
+    if len(sentences) > 1:
+        return sentences, " "
+    return piece.split(), " "
+
+
+def _middle(units: list[str]) -> int:
+    """The cut that best halves the units by characters (always leaving one on each side)."""
+    total, size = sum(len(u) for u in units), 0
+    for position, unit in enumerate(units[:-1], start=1):
+        size += len(unit)
+        if size >= total / 2:
+            return position
+    return len(units) - 1

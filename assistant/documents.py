@@ -185,6 +185,9 @@ class _Builder:
         if block.page is not None:
             self.pages.append(block.page)
             self.current_page = block.page
+        if block.page_end is not None:
+            self.pages.append(block.page_end)
+            self.current_page = block.page_end
 
     def _close(self) -> None:
         if self.path is None:

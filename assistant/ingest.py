@@ -18,7 +18,7 @@ import numpy as np
 from assistant.chunking import chunk_section, heading_context
 from assistant.documents import Section, SourceFile, find_files, read_sections
 from assistant.embeddings import Embedder
-from assistant.errors import AssistantError, UsageError
+from assistant.errors import AssistantError, DocumentError, UsageError
 from assistant.sentences import split_sentences
 from assistant.settings import Settings
 from assistant.store import (
@@ -81,7 +81,9 @@ def ingest(
     report = IngestReport()
     files, report.problems = find_files(paths)
     if not files and report.problems:
-        raise UsageError(" ".join(report.problems))
+        # Only paths that do not exist are a usage slip; files we cannot use are a failure.
+        missing = all(not p.exists() for p in paths)
+        raise (UsageError if missing else DocumentError)(" ".join(report.problems))
     backend = backend_for(settings)
     with backend.lock():
         base = None if rebuild else backend.current()
@@ -99,8 +101,9 @@ def ingest(
         report.removed_sources = _vanished(known, files, paths)
         report.files = len(readable)
         report.sections = sum(len(f.sections) for f in readable)
+        fits = _fits_model(embedder)
         report.chunks = sum(
-            len(chunk_section(s, settings.chunk_chars)) for f in readable for s in f.sections
+            len(chunk_section(s, settings.chunk_chars, fits)) for f in readable for s in f.sections
         )
         needed = changed or report.removed_sources or (rebuild and readable) or base is None
         if needed and (readable or base is not None):
@@ -134,7 +137,8 @@ def _write(backend, base, changed, report, settings, embedder, progress) -> None
     generation: Generation | None = None
     try:
         generation = Generation(backend, name, create=True)
-        records = {f.source: _records(f, settings) for f in changed}
+        fits = _fits_model(embedder)
+        records = {f.source: _records(f, settings, fits) for f in changed}
         vectors = _vectors(generation, records, embedder, report, progress)
         for source in [*records, *report.removed_sources]:
             for kind in COLLECTIONS:
@@ -156,12 +160,17 @@ def _write(backend, base, changed, report, settings, embedder, progress) -> None
         raise
 
 
-def _records(file: SourceFile, settings: Settings) -> _Records:
+def _fits_model(embedder: Embedder) -> Callable[[str], bool]:
+    """Whether a text fits the model's window (which also holds two special tokens)."""
+    return lambda text: embedder.token_count(text) + 2 <= embedder.max_tokens
+
+
+def _records(file: SourceFile, settings: Settings, fits: Callable[[str], bool]) -> _Records:
     rec = _Records()
     root = str(file.root.resolve()) if file.root else ""
     for section in file.sections:
         base_meta = {"source": section.source, "section_id": section.section_id}
-        for chunk in chunk_section(section, settings.chunk_chars):
+        for chunk in chunk_section(section, settings.chunk_chars, fits):
             rec.ids["chunks"].append(chunk.chunk_id)
             rec.texts["chunks"].append(chunk.text)
             rec.embed["chunks"].append(chunk.embed_text)

@@ -50,3 +50,19 @@ def fresh_copy(tmp_path, mini_index) -> Settings:
     target = tmp_path / "index"
     shutil.copytree(mini_index.index, target)
     return mini_index.replace(index=target)
+
+
+@pytest.fixture(scope="session")
+def generated_guides(tmp_path_factory) -> dict[str, Path]:
+    """One small guide per format (PDF, DOCX, HTML, text, Markdown), written by `tests/guides.py`."""
+    from guides import write_all
+
+    return write_all(tmp_path_factory.mktemp("generated-guides"))
+
+
+@pytest.fixture(scope="session")
+def formats_index(tmp_path_factory, embedder, generated_guides) -> Settings:
+    """The five generated guides ingested together, once; tests must not write to it."""
+    settings = make_settings(tmp_path_factory.mktemp("formats-index"))
+    ingest(list(generated_guides.values()), settings, embedder)
+    return settings

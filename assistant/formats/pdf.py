@@ -97,19 +97,19 @@ def _scale(matrix) -> float:
 def blocks_from_lines(lines: list[_Line]) -> list[Block]:
     """Group lines into headings and paragraphs. Larger-than-body type or a number makes a heading."""
     body = _body_size(lines)
-    heading_sizes = sorted({ln.size for ln in lines if ln.size >= body + 1.0}, reverse=True)
+    levels = _heading_levels(lines, body)
     blocks: list[Block] = []
     paragraph: list[_Line] = []
     widest = max((len(ln.text) for ln in lines), default=80)
 
     def flush() -> None:
         if paragraph:
-            blocks.append(Block(normalise_space(" ".join(ln.text for ln in paragraph)),
-                                page=paragraph[0].page))
+            text = normalise_space(" ".join(ln.text for ln in paragraph))
+            first, last = paragraph[0].page, paragraph[-1].page
+            blocks.append(Block(text, page=first, page_end=last if last != first else None))
             paragraph.clear()
 
-    for line in lines:
-        level = _heading_level(line, body, heading_sizes)
+    for line, level in zip(lines, levels):
         if level:
             flush()
             blocks.append(Block(line.text, level=level, page=line.page))
@@ -127,20 +127,54 @@ def blocks_from_lines(lines: list[_Line]) -> list[Block]:
     return blocks
 
 
+def _heading_levels(lines: list[_Line], body: float) -> list[int | None]:
+    """Each line's heading level, or None for body text.
+
+    A section number decides the level when there is one. Unnumbered large headings take the level
+    that numbered headings of the same type size have, so "1. Leadership" and "Working With
+    Suppliers" set in one size are siblings. A document title (the first heading, alone in the
+    largest size) sits above everything, so later headings move down one level beneath it.
+    """
+    large = [ln.size >= body + 1.0 and _short(ln.text) and ln.text[-1] not in ".,;" for ln in lines]
+    numbered = [numbered_level(ln.text) if _short(ln.text) else None for ln in lines]
+    by_size = _levels_by_size(
+        [ln.size for ln, big in zip(lines, large) if big],
+        [(ln.size, n) for ln, big, n in zip(lines, large, numbered) if big and n],
+    )
+    levels = [n or (by_size[ln.size] if big else None) for ln, big, n in zip(lines, large, numbered)]
+    if not body:  # no font sizes at all: fall back to the look of the line
+        levels = [lv or (1 if looks_like_title(ln.text) else None) for ln, lv in zip(lines, levels)]
+    headed = [i for i, lv in enumerate(levels) if lv]
+    if len(headed) > 1 and large[headed[0]]:
+        first = lines[headed[0]].size
+        if all(lines[i].size < first for i in headed[1:]):
+            levels = [lv + 1 if lv and i != headed[0] else lv for i, lv in enumerate(levels)]
+            levels[headed[0]] = 1
+    return levels
+
+
+def _levels_by_size(sizes: list[float], numbered: list[tuple[float, int]]) -> dict[float, int]:
+    """Heading level per type size: as numbered headings of that size say, else by rank."""
+    votes: dict[float, Counter[int]] = {}
+    for size, level in numbered:
+        votes.setdefault(size, Counter())[level] += 1
+    levels: dict[float, int] = {}
+    above = 0  # level of the next larger size
+    for rank, size in enumerate(sorted(set(sizes), reverse=True), start=1):
+        if size in votes:
+            levels[size] = votes[size].most_common(1)[0][0]
+        else:
+            levels[size] = above + 1 if votes else rank
+        above = levels[size]
+    return levels
+
+
+def _short(text: str) -> bool:
+    return len(text.split()) <= 14 and len(text) <= 100
+
+
 def _body_size(lines: list[_Line]) -> float:
     weights: Counter[float] = Counter()
     for line in lines:
         weights[line.size] += len(line.text)
     return weights.most_common(1)[0][0] if weights else 0.0
-
-
-def _heading_level(line: _Line, body: float, heading_sizes: list[float]) -> int | None:
-    text = line.text
-    if len(text.split()) > 14 or len(text) > 100:
-        return None
-    numbered = numbered_level(text)
-    if line.size >= body + 1.0 and text[-1] not in ".,;":
-        return numbered or heading_sizes.index(line.size) + 1
-    if numbered:
-        return numbered
-    return None if body else (1 if looks_like_title(text) else None)

@@ -1,0 +1,224 @@
+"""Reading each supported format into sections: titles, heading paths, pages and stable ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from guides import write_plain_pdf, write_plain_text
+
+from assistant.documents import Section, SourceFile, read_sections
+from assistant.errors import DocumentError
+from assistant.formats.headings import looks_like_title, numbered_level
+
+
+def sections_of(path: Path) -> list[Section]:
+    return read_sections(SourceFile(path, path.name))
+
+
+def by_path(sections: list[Section]) -> dict[tuple[str, ...], Section]:
+    return {s.path: s for s in sections}
+
+
+def test_pdf_headings_from_type_size_and_numbers(generated_guides):
+    sections = by_path(sections_of(generated_guides["pdf"]))
+    assert list(sections) == [
+        ("Staying Safe Online",),
+        ("1. Leadership",),
+        ("1. Leadership", "1.1 The senior information risk owner"),
+        ("2. Data",),
+        ("2. Data", "2.3 Open data register"),
+        ("Play 4: Cyber resilience",),
+        # Set in the same size as "1. Leadership", so a sibling of the chapters, not a child.
+        ("Working With Suppliers",),
+    ]
+    assert sections[("Play 4: Cyber resilience",)].title == "Play 4: Cyber resilience"
+    assert "phishing drills every quarter" in sections[("Play 4: Cyber resilience",)].text
+
+
+def test_pdf_pages_including_a_section_over_a_page_break(generated_guides):
+    sections = by_path(sections_of(generated_guides["pdf"]))
+    pages = {path[-1]: (s.page_start, s.page_end) for path, s in sections.items()}
+    assert pages["Staying Safe Online"] == (1, 1)
+    assert pages["1.1 The senior information risk owner"] == (1, 1)
+    assert pages["2. Data"] == (2, 2)
+    assert pages["2.3 Open data register"] == (2, 3)
+    assert pages["Play 4: Cyber resilience"] == (4, 4)
+    assert pages["Working With Suppliers"] == (5, 5)
+    register = sections[("2. Data", "2.3 Open data register")].text
+    assert "Dataset 1 in" in register and "Dataset 80 in" in register
+
+
+def test_docx_heading_styles_and_table(generated_guides):
+    sections = by_path(sections_of(generated_guides["docx"]))
+    assert list(sections) == [
+        ("Buying Technology",),
+        ("Buying Technology", "Cloud contracts"),
+        ("Buying Technology", "Open standards"),
+        ("Skills",),
+    ]
+    cloud = sections[("Buying Technology", "Cloud contracts")]
+    assert "three years" in cloud.text
+    # Table rows are read row by row into the section they sit in.
+    assert "Exit plan; How data comes back when a contract ends" in cloud.paragraphs
+    assert all(s.page_start is None and s.page_end is None for s in sections.values())
+
+
+def test_html_headings_without_scripts_or_styles(generated_guides):
+    sections = sections_of(generated_guides["html"])
+    assert [s.path for s in sections] == [
+        ("Smart Places",),
+        ("Street sensors",),
+        ("Street sensors", "Air quality monitors"),
+        ("Connectivity",),
+    ]
+    every_text = " ".join(s.text + " " + s.title for s in sections)
+    assert "zzqx" not in every_text and "color: black" not in every_text
+    assert "ducts" in by_path(sections)[("Connectivity",)].text
+    assert all(s.page_start is None for s in sections)
+
+
+def test_plain_text_numbered_title_case_and_underlined_headings(generated_guides):
+    sections = by_path(sections_of(generated_guides["txt"]))
+    assert list(sections) == [
+        ("1. Waste and Recycling",),
+        ("1. Waste and Recycling", "1.1 Recycling rates"),
+        ("1. Waste and Recycling", "1.2 Bin collection apps"),
+        ("Talking To Residents",),
+        ("Social Media",),
+    ]
+    app = sections[("1. Waste and Recycling", "1.2 Bin collection apps")]
+    # Wrapped lines join into one paragraph.
+    assert app.paragraphs == [
+        "A bin collection app should tell residents which bin goes out on which day, and warn "
+        "them about changes over bank holidays."
+    ]
+    assert "====" not in sections[("Social Media",)].text
+    assert all(s.page_start is None for s in sections.values())
+
+
+def test_markdown_title_is_not_part_of_every_path(generated_guides):
+    sections = by_path(sections_of(generated_guides["md"]))
+    assert list(sections) == [
+        ("Housing Services",),
+        ("1 Repairs",),
+        ("1 Repairs", "1.1 Reporting a repair online"),
+        ("1 Repairs", "1.2 Emergency repairs"),
+        ("2 Rent",),
+    ]
+    assert [s.order for s in sections.values()] == list(range(5))
+    assert sections[("1 Repairs", "1.2 Emergency repairs")].level == 2
+
+
+@pytest.mark.parametrize("kind", ["pdf", "docx", "html", "txt", "md"])
+def test_section_ids_are_stable_and_unique(generated_guides, kind):
+    first = sections_of(generated_guides[kind])
+    second = sections_of(generated_guides[kind])
+    assert [s.section_id for s in first] == [s.section_id for s in second]
+    assert len({s.section_id for s in first}) == len(first)
+    assert all(s.source == generated_guides[kind].name for s in first)
+
+
+def test_section_id_depends_on_source_and_path_not_on_text(tmp_path):
+    one = tmp_path / "one.md"
+    one.write_text("# A\n\n## B\n\nFirst wording of the paragraph.\n", encoding="utf-8")
+    before = sections_of(one)
+    one.write_text("# A\n\n## B\n\nSecond, edited wording of the paragraph.\n", encoding="utf-8")
+    after = sections_of(one)
+    assert [s.section_id for s in before] == [s.section_id for s in after]
+    other = tmp_path / "other.md"
+    other.write_text(one.read_text(encoding="utf-8"), encoding="utf-8")
+    assert {s.section_id for s in sections_of(other)}.isdisjoint(s.section_id for s in after)
+
+
+def test_repeated_heading_gets_its_own_id(tmp_path):
+    guide = tmp_path / "repeat.md"
+    guide.write_text("# Guide\n\n## Summary\n\nOne.\n\n## Detail\n\nTwo.\n\n## Summary\n\nThree.\n",
+                     encoding="utf-8")
+    sections = sections_of(guide)
+    summaries = [s for s in sections if s.title == "Summary"]
+    assert len(summaries) == 2 and summaries[0].section_id != summaries[1].section_id
+
+
+def test_headingless_text_becomes_paragraph_sections(tmp_path):
+    sections = sections_of(write_plain_text(tmp_path / "parks-notes.txt"))
+    assert [s.path for s in sections] == [("Parks notes", "Part 1")]
+    assert sections[0].paragraphs[1].startswith("Residents can adopt a flower bed")
+
+
+def test_long_headingless_text_is_cut_into_several_parts(tmp_path):
+    guide = tmp_path / "long.txt"
+    guide.write_text("\n\n".join(f"Paragraph {n} says something plain about parks and bins." * 6
+                                 for n in range(12)), encoding="utf-8")
+    sections = sections_of(guide)
+    assert len(sections) > 1
+    assert [s.path[-1] for s in sections] == [f"Part {n}" for n in range(1, len(sections) + 1)]
+    assert all(len(s.text) <= 1600 for s in sections)
+
+
+def test_headingless_pdf_becomes_page_sections(tmp_path):
+    sections = sections_of(write_plain_pdf(tmp_path / "laptops.pdf"))
+    assert [(s.path, s.page_start, s.page_end) for s in sections] == [
+        (("Laptops", "Page 1"), 1, 1),
+        (("Laptops", "Page 2"), 2, 2),
+    ]
+    assert "Volunteers run weekly sessions" in sections[1].text
+
+
+@pytest.mark.parametrize(
+    ("line", "level"),
+    [("2. Data", 1), ("2.3 Open data", 2), ("Play 4: Cyber resilience", 1), ("Chapter 3 Money", 1),
+     ("3 people came to the meeting.", None), ("2. the minutes were agreed", None)],
+)
+def test_numbered_heading_levels(line, level):
+    assert numbered_level(line) == level
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [("Talking To Residents", True), ("DIGITAL INCLUSION", True), ("Working with suppliers", False),
+     ("This is a sentence.", False), ("- A bullet Point", False)],
+)
+def test_title_like_lines(line, expected):
+    assert looks_like_title(line) is expected
+
+
+def _encrypted_pdf(path: Path, source: Path, user_password: str = "secret") -> Path:
+    import pypdf
+
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(source))
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="AES-128")
+    with path.open("wb") as handle:
+        writer.write(handle)
+    return path
+
+
+def test_pdf_protected_only_against_editing_still_reads(tmp_path, generated_guides):
+    protected = _encrypted_pdf(tmp_path / "protected.pdf", generated_guides["pdf"], user_password="")
+    assert [s.path for s in sections_of(protected)] == [
+        s.path for s in sections_of(generated_guides["pdf"])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "message"),
+    [
+        ("empty.md", lambda p, g: p.write_text("  \n\n", encoding="utf-8"), "is empty"),
+        ("broken.pdf", lambda p, g: p.write_bytes(b"%PDF-1.7\n1 0 obj garbage\n%%EOF"),
+         "is not a readable PDF"),
+        ("locked.pdf", lambda p, g: _encrypted_pdf(p, g["pdf"]), "is encrypted"),
+        ("photo.txt", lambda p, g: p.write_bytes(bytes(range(256)) * 40), "binary file"),
+        ("broken.docx", lambda p, g: p.write_bytes(b"PK\x03\x04 not really a zip"),
+         "not a readable Word document"),
+        ("blank.html", lambda p, g: p.write_text("<html><body><script>x()</script></body></html>",
+                                                 encoding="utf-8"), "no text"),
+    ],
+)
+def test_unreadable_files_raise_one_clear_sentence(tmp_path, generated_guides, name, make, message):
+    path = tmp_path / name
+    make(path, generated_guides)
+    with pytest.raises(DocumentError) as caught:
+        sections_of(path)
+    text = str(caught.value)
+    assert name in text and message in text
+    assert "\n" not in text and "Traceback" not in text
