@@ -90,6 +90,9 @@ def compose(
         score -= 0.01 * min(order, 5)  # a section's opening usually states its point
         score -= _form_penalty(sentence, wants_questions)
         scored.append((score, sid, sentence, order))
+    # Questions and list labels make a poor answer: drop them whenever statements are available.
+    statements = [item for item in scored if wants_questions or _is_statement(item[2])]
+    scored = statements or scored
     scored.sort(key=lambda item: -item[0])
     picked: list[tuple[float, str, str, int]] = []
     words = 0
@@ -180,6 +183,11 @@ def _form_penalty(sentence: str, wants_questions: bool) -> float:
     if sentence[:1].islower():
         penalty += 0.05
     return penalty
+
+
+def _is_statement(sentence: str) -> bool:
+    text = sentence.rstrip()
+    return not text.endswith(("?", ":")) and len(text.split()) >= 5
 
 
 def _duplicate(sentence: str, chosen: list[str]) -> bool:
