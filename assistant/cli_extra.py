@@ -10,3 +10,7 @@ import argparse
 from collections.abc import Callable
 
 REGISTER: list[Callable[[argparse._SubParsersAction], None]] = []
+
+from assistant import serve  # noqa: E402
+
+REGISTER.append(serve.register)

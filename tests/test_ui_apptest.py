@@ -1,0 +1,221 @@
+"""The real chat app run in-process with Streamlit's AppTest, against real indexes in temp folders."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from docx import Document
+from streamlit.testing.v1 import AppTest
+
+from assistant.briefing import build_briefing, to_docx
+from assistant.catalogue import Catalogue
+from assistant.conversations import ConversationStore
+from assistant.safe_text import unescape_markdown
+
+APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
+TIMEOUT = 180  # the first run loads the embedding model
+
+
+@pytest.fixture
+def app_env(monkeypatch, tmp_path, mini_index):
+    """Point the app at the mini index and a private data folder; returns that folder."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("ASSISTANT_INDEX", str(mini_index.index))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
+    monkeypatch.setenv("ASSISTANT_CHROMA_URL", "")
+    return data
+
+
+def start(query_params: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(query_params or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(block) -> list[str]:
+    """Markdown shown in a block, as the reader sees it (escapes removed)."""
+    return [unescape_markdown(m.value) for m in block.markdown]
+
+
+def labels(at: AppTest) -> list[str]:
+    return [unescape_markdown(b.label) for b in at.button]
+
+
+def store(data: Path) -> ConversationStore:
+    return ConversationStore(data / "conversations.sqlite3")
+
+
+def test_starters_then_a_cited_answer_with_checkable_sources(app_env):
+    at = start()
+    starters = [label for label in labels(at) if label.startswith("What does the guide say about")]
+    assert len(starters) >= 3
+    assert any("open data" in s.lower() or "data" in s.lower() for s in starters)
+
+    ask(at, "Who should own the digital plan?")
+    user, assistant = at.chat_message[0], at.chat_message[1]
+    assert texts(user) == ["Who should own the digital plan?"]
+    answer = texts(assistant)[0]
+    assert "[1]" in answer and "chief digital officer" in answer.lower()
+    sources = [unescape_markdown(e.label) for e in at.expander]
+    assert any("1.1 A chief digital officer" in s and "mini-guide.md" in s for s in sources)
+    # The expander quotes the passage with the cited sentences in bold.
+    bold = [t for e in at.expander for t in texts(e) if t.startswith("**")]
+    assert bold and any(b.strip("*").split(" ")[0] in answer for b in bold)
+    # Two or three related questions follow the answer.
+    related = [label for label in labels(at) if label.startswith("What does the guide say about")]
+    assert 2 <= len(related) <= 3
+    cid = at.query_params["c"]
+    turns = store(app_env).turns(cid)
+    assert [t.question for t in turns] == ["Who should own the digital plan?"]
+    assert turns[0].answer["citations"]
+
+
+def test_whole_section_can_be_read_from_a_citation(app_env):
+    at = ask(start(), "What is open data?")
+    before = sum(len(e.markdown) for e in at.expander)
+    key = next(t.key for t in at.toggle if t.key.startswith("whole-"))
+    at.toggle(key=key).set_value(True).run()
+    shown = [t for e in at.expander for t in texts(e)]
+    assert len(shown) > before
+    assert any("Personal information about residents is never published as open data." in t
+               for t in shown)
+
+
+def test_follow_up_is_answered_in_context(app_env):
+    at = ask(start(), "What is open data?")
+    ask(at, "Who can use it?")
+    turns = store(app_env).turns(at.query_params["c"])
+    assert len(turns) == 2
+    follow_up = turns[1].answer
+    assert follow_up["standalone_question"] and "open data" in follow_up["standalone_question"].lower()
+    assert [c["title"] for c in follow_up["citations"]][0] == "2.1 Open data"
+
+
+def test_refusal_says_so_and_offers_closest_sections(app_env):
+    at = ask(start(), "What is the best recipe for chocolate cake?")
+    shown = " ".join(texts(at.chat_message[1]))
+    assert "The guide does not cover this." in shown
+    closest = [b for b in at.button if unescape_markdown(b.label).startswith("Read: ")]
+    assert closest
+    title = unescape_markdown(closest[0].label)[len("Read: "):]
+    closest[0].click().run()
+    assert title in [unescape_markdown(h.value) for h in at.subheader]
+
+
+def test_related_question_button_asks_it(app_env):
+    at = ask(start(), "What is open data?")
+    related = next(b for b in at.button if b.key.startswith("related-"))
+    question = unescape_markdown(related.label)
+    related.click().run()
+    turns = store(app_env).turns(at.query_params["c"])
+    assert [t.question for t in turns] == ["What is open data?", question]
+
+
+def test_briefing_pins_answers_and_exports(app_env):
+    at = ask(start(), "What is open data?")
+    ask(at, "Who should own the digital plan?")
+    pins = [b for b in at.button if b.key.startswith("pin-")]
+    pins[1].click().run()
+    pins = [b for b in at.button if b.key.startswith("pin-")]
+    pins[0].click().run()  # pinned second: the briefing keeps pinning order
+    cid = at.query_params["c"]
+    title_box = next(t for t in at.text_input if t.label == "Briefing title")
+    title_box.set_value("Digital leadership for members").run()
+    notes = next(t for t in at.text_area if t.label == "Officer notes")
+    notes.set_value("For the member induction on Monday.").run()
+    assert [d.label for d in at.get("download_button")][-2:] == [
+        "Download as Word (.docx)", "Download as Markdown (.md)"]
+
+    draft = store(app_env).briefing(cid)
+    assert draft.title == "Digital leadership for members"
+    assert [t.question for t in draft.turns] == ["Who should own the digital plan?", "What is open data?"]
+    doc = Document(io.BytesIO(to_docx(build_briefing(draft.title, draft.notes, draft.turns))))
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert paragraphs[0] == "Digital leadership for members"
+    assert "For the member induction on Monday." in paragraphs
+    assert paragraphs.index("1. Who should own the digital plan?") < paragraphs.index(
+        "2. What is open data?")
+
+
+def test_feedback_is_stored_with_comment(app_env):
+    at = ask(start(), "What is open data?")
+    next(b for b in at.button if b.key.startswith("up-")).click().run()
+    comment = next(t for t in at.text_input if t.key.startswith("comment-"))
+    comment.set_value("Clear and short.")
+    next(b for b in at.button if b.label == "Save comment").click().run()
+    rated = store(app_env).rated_turns()
+    assert [(t.question, t.rating, t.comment) for t in rated] == [
+        ("What is open data?", 1, "Clear and short.")]
+    assert "Feedback saved: helpful." in [c.value for c in at.caption]
+    assert {d.label for d in at.get("download_button")} >= {
+        "Download feedback (CSV)", "Download feedback (JSON lines)"}
+
+
+def test_reload_restores_and_clear_forgets(app_env):
+    first = ask(start(), "What is open data?")
+    cid = first.query_params["c"]
+    again = start({"c": cid})  # a new browser session on the same address, as after a reload
+    assert texts(again.chat_message[0]) == ["What is open data?"]
+    assert "[1]" in texts(again.chat_message[1])[0]
+    other = ask(start(), "Who should own the digital plan?")
+    past = [b for b in other.button if b.key == f"past-{cid}"]
+    assert past, "the earlier conversation is listed"
+    past[0].click().run()
+    assert other.query_params["c"] == cid
+    other.button(key="clear_conversation").click().run()
+    assert not store(app_env).exists(cid)
+    assert other.query_params["c"] != cid and not other.chat_message
+
+
+def test_blank_question_gets_one_sentence_and_long_ones_are_capped(app_env, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_MAX_QUESTION_CHARS", "40")
+    at = ask(start(), "   ")
+    assert len(at.warning) == 1 and at.warning[0].value.endswith(".")
+    assert not store(app_env).conversations()
+    ask(at, "x" * 30 + " " + "y" * 30)  # the box itself stops at the limit, as in the browser
+    turns = store(app_env).turns(at.query_params["c"])
+    assert len(turns) == 1 and len(turns[0].question) == 40
+
+
+def test_upload_adds_a_document_and_keeps_guide_text_inert(tmp_path, monkeypatch, fresh_copy):
+    data = tmp_path / "data"
+    monkeypatch.setenv("ASSISTANT_INDEX", str(fresh_copy.index))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
+    before = Catalogue.open(fresh_copy).info()["sections"]
+    at = start()
+    uploader = at.get("file_uploader")[0]
+    uploader.set_value(("broken.pdf", b"this is not a PDF at all", "application/pdf")).run()
+    at.button(key="add_document").click().run()
+    assert at.error and "broken.pdf" in unescape_markdown(at.error[0].value)
+    assert Catalogue.open(fresh_copy).info()["sections"] == before
+
+    # Plain text keeps markup as typed, so this is what a hostile guide looks like on the page.
+    hostile = (b"Parking permits\n\nResidents apply for a parking permit online or at the library. "
+               b"<script>alert('x')</script> See [the form](javascript:alert(1)) for details.\n")
+    at.get("file_uploader")[0].set_value(("parking.txt", hostile, "text/plain")).run()
+    at.button(key="add_document").click().run()
+    assert not at.error, at.error
+    assert "parking.txt" in unescape_markdown(at.success[0].value)
+    assert Catalogue.open(fresh_copy).info()["sections"] > before
+    assert (data / "uploads" / "parking.txt").exists()
+
+    ask(at, "How do residents apply for a parking permit?")
+    answer = texts(at.chat_message[1])[0]
+    assert "parking permit" in answer and "[1]" in answer
+    # Guide text reaches the page escaped: the link and the script are shown as text, never run.
+    key = next(t.key for t in at.toggle if t.key.startswith("whole-"))
+    at.toggle(key=key).set_value(True).run()
+    shown = [m.value for m in at.markdown]
+    assert any("\\<script\\>" in v for v in shown)
+    assert any("javascript\\:alert" in v for v in shown)
+    assert not any("<script>" in v.replace("\\<", "") or "](javascript" in v for v in shown)

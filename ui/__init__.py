@@ -1,0 +1,1 @@
+"""The Streamlit chat app. It only renders: answering, storing and exporting live in `assistant`."""

@@ -1,0 +1,107 @@
+"""The chat page for councillors and officers. Start it with `assistant serve`.
+
+Order of a run: settings -> model and index (once per server) -> this session's conversation (its id
+is in the address, so a reload brings it back) -> sidebar -> section reader -> conversation and
+briefing tabs -> the question box. Everything that answers, stores or exports lives in `assistant`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `ui` and `assistant` importable
+
+import streamlit as st  # noqa: E402
+
+import assistant  # noqa: E402, F401  (offline and no-telemetry environment, before anything loads)
+from assistant.briefing import reference_text  # noqa: E402
+from assistant.browse import question_about, starter_questions  # noqa: E402
+from assistant.conversations import data_folder, new_conversation_id, valid_conversation_id  # noqa: E402
+from assistant.errors import AssistantError  # noqa: E402
+from assistant.safe_text import escape_markdown as esc  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from ui import actions  # noqa: E402
+from ui.answers import ask, show_turn  # noqa: E402
+from ui.briefing_panel import show_briefing  # noqa: E402
+from ui.resources import Context, load_assistant, load_store  # noqa: E402
+from ui.sidebar import settings_controls, show_sidebar  # noqa: E402
+
+PRIVACY = "🔒 Runs on this computer: nothing you type, read or upload leaves this machine."
+
+
+def main() -> None:
+    st.set_page_config(page_title="Council guide assistant", page_icon="📘", layout="centered")
+    st.title("Council guide assistant")
+    st.caption("Ask about the councillors' guide in plain words. Every answer quotes the guide and "
+               "numbers its sources, so you can check each one. " + PRIVACY)
+    ctx = _context()
+    show_sidebar(ctx)
+    ctx.mode, ctx.show_details = settings_controls(ctx)
+    _reader(ctx)
+    turns = ctx.store.turns(ctx.conversation_id)
+    conversation, briefing = st.tabs(["Conversation", f"Briefing ({_pinned(turns)} pinned)"])
+    typed = st.chat_input("Ask a question about the guide", max_chars=ctx.settings.max_question_chars)
+    question = typed or actions.take_pending()
+    with conversation:
+        if not turns and not question:
+            _starters(ctx)
+        for turn in turns:
+            show_turn(turn, ctx)
+        if question:
+            ask(question, ctx)
+    with briefing:
+        show_briefing(ctx)
+
+
+def _context() -> Context:
+    """Settings, the shared model and index, and this session's conversation; stops on a problem."""
+    try:
+        settings = Settings.load()
+        key = f"{Path(settings.index).resolve()}|{settings.model}|{settings.chroma_url}|{settings.llm}"
+        loaded = load_assistant(key, settings)
+        store = load_store(str(data_folder(settings) / "conversations.sqlite3"))
+    except AssistantError as exc:
+        st.error(esc(str(exc)))
+        st.stop()
+    if actions.CONVERSATION not in st.session_state:
+        wanted = st.query_params.get("c")
+        st.session_state[actions.CONVERSATION] = (
+            wanted if valid_conversation_id(wanted) else new_conversation_id()
+        )
+    conversation_id = st.session_state[actions.CONVERSATION]
+    if st.query_params.get("c") != conversation_id:
+        st.query_params["c"] = conversation_id
+    return Context(settings, loaded, store, conversation_id)
+
+
+def _pinned(turns) -> int:
+    return sum(1 for t in turns if t.pinned is not None)
+
+
+def _starters(ctx: Context) -> None:
+    st.markdown("**Not sure where to start? Try one of these:**")
+    for i, question in enumerate(starter_questions(ctx.sections.values())):
+        st.button(esc(question), key=f"starter-{i}", on_click=actions.ask_later, args=(question,))
+
+
+def _reader(ctx: Context) -> None:
+    """The section chosen from the contents, a search, or a closest-section button."""
+    sid = st.session_state.get(actions.READING)
+    section = ctx.sections.get(sid) if sid else None
+    if section is None:
+        return
+    with st.container(border=True):
+        st.subheader(esc(section.title))
+        citation = {"path": list(section.path), "source": section.source, "page": section.page_start,
+                    "page_end": section.page_end}
+        st.caption(esc(reference_text(citation)))
+        for paragraph in section.paragraphs:
+            st.markdown(esc(" ".join(paragraph.split())))
+        ask_col, close_col = st.columns(2)
+        ask_col.button(esc(question_about(section.title)), key="reader_ask",
+                       on_click=actions.ask_later, args=(question_about(section.title),))
+        close_col.button("Close this section", key="reader_close", on_click=actions.close_section)
+
+
+main()

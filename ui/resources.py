@@ -1,0 +1,51 @@
+"""What the app loads once per server process and shares between browser sessions."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import streamlit as st
+
+from assistant.chain import Assistant
+from assistant.conversations import ConversationStore
+from assistant.documents import Section
+from assistant.settings import Settings
+
+# One refresh at a time: several sessions may notice a new index at once.
+_REFRESH = threading.Lock()
+
+
+@st.cache_resource(show_spinner="Loading the guide and the search model (first start only)…")
+def load_assistant(key: str, _settings: Settings) -> Assistant:
+    """The embedding model and index, loaded once per `key` (the settings that matter)."""
+    return Assistant(_settings)
+
+
+@st.cache_resource(show_spinner=False)
+def load_store(path: str) -> ConversationStore:
+    from pathlib import Path
+
+    return ConversationStore(Path(path))
+
+
+def refresh(assistant: Assistant) -> bool:
+    """Pick up an index published since it was loaded (an upload, or `assistant ingest`)."""
+    with _REFRESH:
+        return assistant.refresh()
+
+
+@dataclass
+class Context:
+    """Everything one run of the page needs, passed to the rendering functions."""
+
+    settings: Settings
+    assistant: Assistant
+    store: ConversationStore
+    conversation_id: str
+    mode: str = "extractive"
+    show_details: bool = False
+
+    @property
+    def sections(self) -> dict[str, Section]:
+        return self.assistant.index.sections

@@ -1,0 +1,133 @@
+"""The sidebar: the guide's contents, search and glossary, adding a document, settings, conversations."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant import feedback
+from assistant.browse import glossary_entries, glossary_lookup, search_sections, table_of_contents
+from assistant.safe_text import escape_markdown as esc
+from assistant.streaming import answer_modes
+from assistant.uploads import UPLOAD_TYPES, add_document
+from ui import actions
+from ui.resources import Context, refresh
+
+MODE_LABELS = {"extractive": "Quoted from the guide (extractive)"}
+
+
+def show_sidebar(ctx: Context) -> None:
+    with st.sidebar:
+        st.header("The guide")
+        _contents(ctx)
+        _search(ctx)
+        _glossary(ctx)
+        _add_document(ctx)
+        _conversations(ctx)
+        _feedback_export(ctx)
+
+
+def settings_controls(ctx: Context) -> tuple[str, bool]:
+    """Answer mode and the retrieval-details switch; returns (mode, show_details)."""
+    with st.sidebar:
+        st.header("Settings")
+        modes = answer_modes(ctx.settings.llm)
+        mode = st.radio(
+            "Answer mode", modes, key="answer_mode",
+            format_func=lambda m: MODE_LABELS.get(m, f"Written by the language model ({m})"),
+            help="Extractive answers quote the guide word for word. A language model is offered "
+                 "only when one is configured (the `llm` setting).",
+        )
+        details = st.toggle("Show retrieval details (scores, timings)", key="show_details")
+    return mode or "extractive", details
+
+
+def _contents(ctx: Context) -> None:
+    toc = table_of_contents(ctx.sections.values())
+    names = {s.section_id: "\u00a0\u00a0" * (s.level - 1) + s.title for s in toc}
+    st.selectbox(
+        "Contents: open a section", list(names), index=None, key="toc_pick",
+        format_func=lambda sid: names.get(sid, sid), placeholder="Choose a section to read",
+        on_change=actions.open_from_widget, args=("toc_pick",),
+    )
+
+
+def _search(ctx: Context) -> None:
+    query = st.text_input("Search the guide", key="section_search", placeholder="e.g. open data")
+    if not query.strip():
+        return
+    found = search_sections(ctx.sections.values(), query, limit=8)
+    if not found:
+        st.caption("No section mentions all of those words.")
+    for s in found:
+        st.button(esc(s.title), key=f"search-{s.section_id}", on_click=actions.open_section,
+                  args=(s.section_id,))
+
+
+def _glossary(ctx: Context) -> None:
+    if not glossary_entries(ctx.sections.values()):
+        return  # this guide has no glossary
+    term = st.text_input("Glossary: look up a term", key="glossary_term", placeholder="e.g. API")
+    if not term.strip():
+        return
+    definitions = glossary_lookup(ctx.sections.values(), term)
+    if not definitions:
+        st.caption("The glossary has no entry for that term.")
+    for d in definitions:
+        st.markdown(f"**{esc(d.term)}**: {esc(d.text)}")
+
+
+def _add_document(ctx: Context) -> None:
+    st.header("Add a document")
+    limit = ctx.settings.max_upload_mb
+    generation = st.session_state.setdefault("upload_generation", 0)
+    upload = st.file_uploader(
+        "Document to add (PDF, Word, Markdown or text)", type=list(UPLOAD_TYPES),
+        key=f"upload-{generation}", max_upload_size=limit,
+        help=f"Up to {limit} MB. It is added to the index on this computer; nothing already "
+             "indexed is lost.",
+    )
+    if upload is None or not st.button("Add to the guide", key="add_document"):
+        return
+    bar = st.progress(0.0, text=esc(f"Reading {upload.name}…"))
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"Indexing: {done} of {total} passages")
+
+    result = add_document(upload.name, upload.getvalue(), ctx.settings, ctx.assistant.embedder, progress)
+    bar.progress(1.0, text="Done." if result.ok else "Stopped.")
+    if result.ok:
+        refresh(ctx.assistant)
+        st.success(esc(result.message))
+        st.session_state["upload_generation"] = generation + 1  # empty the uploader next run
+    else:
+        st.error(esc(result.message))
+
+
+def _conversations(ctx: Context) -> None:
+    st.header("Conversations")
+    st.button("New conversation", key="new_conversation", on_click=actions.new_conversation)
+    st.button("Clear this conversation", key="clear_conversation", on_click=_clear, args=(ctx,))
+    past = [c for c in ctx.store.conversations(limit=10) if c.id != ctx.conversation_id]
+    if past:
+        st.caption("Past conversations on this computer:")
+    for c in past:
+        st.button(esc(f"{c.title} ({c.turns} question{'s' if c.turns != 1 else ''})"),
+                  key=f"past-{c.id}", on_click=actions.switch_conversation, args=(c.id,))
+
+
+def _clear(ctx: Context) -> None:
+    ctx.store.clear(ctx.conversation_id)
+    actions.new_conversation()
+
+
+def _feedback_export(ctx: Context) -> None:
+    rated = ctx.store.rated_turns()
+    if not rated:
+        return
+    st.header("Feedback")
+    st.caption(f"{len(rated)} answer(s) rated or commented on, stored on this computer.")
+    st.download_button("Download feedback (CSV)", feedback.to_csv(rated), file_name="feedback.csv",
+                       mime="text/csv", key="feedback_csv", on_click="ignore")
+    st.download_button("Download feedback (JSON lines)", feedback.to_jsonl(rated),
+                       file_name="feedback.jsonl", mime="application/jsonl", key="feedback_jsonl",
+                       on_click="ignore")
