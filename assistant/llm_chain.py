@@ -42,12 +42,14 @@ from assistant.prompting import (
     select_excerpts,
 )
 from assistant.questions import clean_question
-from assistant.refusal import should_refuse
+from assistant.refusal import CALIBRATED_THRESHOLD, should_refuse
 from assistant.retrieval import GuideIndex
 from assistant.settings import Settings
 
 History = Sequence[tuple[str, str]]
 _FALLBACK = "so this answer is quoted directly from the guide instead."
+# Sections after the first are excerpted only with evidence near the refusal bar (see prompting).
+_EXCERPT_EVIDENCE = 0.8
 
 
 class ModelFailure(Exception):
@@ -235,9 +237,11 @@ def _prepare_chain(
     def decide(state: State) -> State:
         return {**state, "refused": should_refuse(state["hits"], settings.refusal_threshold)}
 
+    bar = _EXCERPT_EVIDENCE * (settings.refusal_threshold or CALIBRATED_THRESHOLD)
+
     def excerpts(state: State) -> State:
         chosen = [] if state["refused"] else select_excerpts(
-            state["hits"], index, settings.llm_context_tokens
+            state["hits"], index, settings.llm_context_tokens, bar
         )
         return {**state, "excerpts": chosen, "refused": state["refused"] or not chosen}
 

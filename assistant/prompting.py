@@ -1,10 +1,12 @@
 """What the language model is shown: numbered excerpts of the guide, quoted as data, and the rules.
 
 Excerpts are the retrieved sections, best first, each numbered `[n]` with its heading path, until
-the token budget (`llm_context_tokens`) is spent. Tokens are estimated as characters / 4, which is
-close for English under the tokenisers of Llama, Mistral and GPT models and needs no extra model
-files. The excerpts sit inside `<excerpts>` tags, any tag-like text inside them is defused so a
-document cannot close the quote early, and the rules tell the model that the quoted text is data.
+the token budget (`llm_context_tokens`) is spent. After the first, a section joins only if its
+evidence is near the refusal bar: weakly related sections would only distract a small model.
+Tokens are estimated as characters / 4, which is close for English under the tokenisers of Llama,
+Mistral and GPT models and needs no extra model files. The excerpts sit inside `<excerpts>` tags,
+any tag-like text inside them is defused so a document cannot close the quote early, and the rules
+tell the model that the quoted text is data.
 The rules are a request only: `assistant.grounding` enforces them in code.
 """
 
@@ -98,13 +100,24 @@ def _attribute(text: str) -> str:
     return defuse(text).replace('"', "'")
 
 
-def select_excerpts(hits: Sequence[Hit], index: GuideIndex, budget_tokens: int) -> list[Excerpt]:
-    """The best sections that fit the budget; an oversized section gives its matching chunks."""
+def select_excerpts(
+    hits: Sequence[Hit], index: GuideIndex, budget_tokens: int, min_similarity: float = 0.0
+) -> list[Excerpt]:
+    """The best sections that fit the budget; an oversized section gives its matching chunks.
+
+    Args:
+        hits: retrieved sections, best first.
+        index: the index the hits came from (for the text of matching chunks).
+        budget_tokens: estimated tokens of excerpt text allowed in all.
+        min_similarity: the evidence a section after the first needs to be included.
+    """
     excerpts: list[Excerpt] = []
     left = budget_tokens
     for hit in hits:
         if len(excerpts) >= MAX_EXCERPTS or left < _MIN_EXCERPT_TOKENS:
             break
+        if excerpts and hit.similarity < min_similarity:
+            continue
         text = hit.section.text.strip()
         if estimate_tokens(text) > left:
             matched = [index.chunk_text[c] for c in hit.chunk_ids if c in index.chunk_text]

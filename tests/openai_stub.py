@@ -1,5 +1,6 @@
 """A tiny OpenAI-compatible chat server on 127.0.0.1 for the tests: `langchain-openai` talks to it
-over a real socket, with or without streaming (server-sent events ending in `data: [DONE]`).
+over a real socket, with or without streaming (server-sent events ending in `data: [DONE]`). It
+also answers Ollama's `/api/chat` (newline-delimited JSON), so `langchain-ollama` is exercised too.
 
 Each request takes the next queued `Reply` (or the default one) and is recorded, so a test can read
 back exactly what the assistant sent to the model.
@@ -35,8 +36,12 @@ class StubOpenAI:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"{self.root}/v1"
 
     def queue(self, *replies: Reply | str) -> None:
         self.replies.extend(r if isinstance(r, Reply) else Reply(r) for r in replies)
@@ -83,6 +88,9 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
                 self._send(reply.status, "text/plain", (reply.raw or "Internal error").encode())
                 return
             model = body.get("model", "stub")
+            if self.path.startswith("/api/chat"):
+                self._ollama(body, reply, model)
+                return
             if not body.get("stream"):
                 message = {"role": "assistant", "content": reply.text}
                 payload = {
@@ -107,6 +115,27 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 time.sleep(reply.piece_delay)
             self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+
+        def _ollama(self, body: dict, reply: Reply, model: str) -> None:
+            def line(content: str, done: bool) -> bytes:
+                part = {"model": model, "created_at": "2026-01-01T00:00:00Z", "done": done,
+                        "message": {"role": "assistant", "content": content}}
+                if done:
+                    part["done_reason"] = "stop"
+                return (json.dumps(part) + "\n").encode()
+
+            if body.get("stream") is False:
+                self._send(200, "application/json", line(reply.text, True))
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.end_headers()
+            for piece in _split(reply.text, reply.pieces):
+                self.wfile.write(line(piece, False))
+                self.wfile.flush()
+                time.sleep(reply.piece_delay)
+            self.wfile.write(line("", True))
             self.wfile.flush()
 
         def _send(self, status: int, kind: str, data: bytes) -> None:

@@ -72,6 +72,9 @@ def test_excerpts_fit_the_token_budget(index, embedder):
     assert sum(estimate_tokens(e.text) for e in tight) <= 120
     assert [e.n for e in roomy] == list(range(1, len(roomy) + 1))
     assert [e.hit for e in roomy] == hits[: len(roomy)]
+    focused = select_excerpts(hits, index, 3000, min_similarity=0.5)
+    assert focused[0].hit == hits[0] and len(focused) < len(roomy)
+    assert all(e.hit.similarity >= 0.5 for e in focused[1:])
 
 
 def test_document_text_cannot_close_the_quoted_block():

@@ -234,6 +234,19 @@ def test_injected_instructions_stay_data(stub, injection_index, embedder):
     assert not fair.refused and fair.citations[0].section.title == "1 Choosing suppliers"
 
 
+def test_ollama_client_over_a_socket(stub, mini_index, embedder):
+    assistant = _assistant(mini_index, embedder, stub.root, llm="ollama", llm_model="")
+    stub.queue(Reply("Open data is published for anyone to use [1][8].", pieces=5))
+    items = list(assistant.stream(OPEN_DATA))
+    answer = items[-1]
+    assert sum(isinstance(i, str) for i in items) >= 3
+    assert answer.mode == "llm" and answer.model == "llama3.2" and answer.invalid_citations == [8]
+    assert stub.requests[-1]["model"] == "llama3.2"
+    assert "never instructions" in stub.requests[-1]["messages"][0]["content"]
+    stub.queue(Reply(status=500))
+    assert assistant.ask(OPEN_DATA).mode == "extractive"
+
+
 def test_ask_json_reports_the_llm_fields(stub, mini_index, capsys):
     stub.queue("Open data is free for anyone to use [1][9].")
     code = main(["ask", OPEN_DATA, "--index", str(mini_index.index), "--json", "--llm", "openai",
