@@ -14,3 +14,7 @@ REGISTER: list[Callable[[argparse._SubParsersAction], None]] = []
 from assistant import serve  # noqa: E402
 
 REGISTER.append(serve.register)
+
+from assistant import evaluation  # noqa: E402
+
+REGISTER.append(evaluation.register)
