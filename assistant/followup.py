@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.questions import plain_text
+
 _POINTING_BACK = re.compile(
     r"\b(it|its|this|that|these|those|they|them|their|he|she|him|her|such|there|then|"
     r"what about|how about|and|also|else|more|who should|instead)\b",
@@ -27,5 +29,5 @@ def retrieval_query(question: str, history: Sequence[tuple[str, str]]) -> str:
     """The text to retrieve with: the question, plus the last question when it is a follow-up."""
     if not history or not is_follow_up(question):
         return question
-    previous = history[-1][0]
+    previous = plain_text(history[-1][0])
     return f"{previous} {question}"

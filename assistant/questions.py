@@ -8,15 +8,19 @@ import unicodedata
 from assistant.errors import UsageError
 
 
+def plain_text(text: str | None) -> str:
+    """One line of printable text. Lone surrogates (e.g. undecodable bytes in a command line) would
+    crash the tokenizer, so they go along with control characters."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") and ch != "\u200d" else ch
+        for ch in text or ""
+    )
+    return re.sub(r"\s+", " ", cleaned).strip()
+
+
 def clean_question(text: str | None, max_chars: int) -> str:
     """Collapse whitespace and drop control characters; refuse blank or overlong questions."""
-    if text is None:
-        text = ""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") and ch not in "\u200d" else ch
-        for ch in text
-    )
-    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    cleaned = plain_text(text)
     if not cleaned:
         raise UsageError("Please type a question: it was empty.")
     if len(cleaned) > max_chars:
