@@ -13,9 +13,13 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.errors import AssistantError
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.embeddings import Embedder
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -118,12 +122,26 @@ def _overrides(args: argparse.Namespace) -> dict:
     return {name: getattr(args, name) for name in SETTINGS_HELP if getattr(args, name, None) is not None}
 
 
-def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+# Loaded models by folder ("" is the bundled one): `main` may run many times in one process (tests,
+# scripts), and loading the model is the slowest part of a command.
+EMBEDDERS: dict[str, Embedder] = {}
+
+
+def loaded_embedder(settings: Settings) -> Embedder:
+    """The embedding model named by the settings, loaded once per process."""
     from assistant.embeddings import Embedder
+
+    key = str(Path(settings.model).expanduser().resolve()) if settings.model else ""
+    if key not in EMBEDDERS:
+        EMBEDDERS[key] = Embedder(settings.model)
+    return EMBEDDERS[key]
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.ingest import ingest
 
     paths = args.paths or [settings.corpus]
-    embedder = Embedder(settings.model)
+    embedder = loaded_embedder(settings)
     with _progress_bar() as progress:
         report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=progress)
     for problem in report.problems:
@@ -156,12 +174,14 @@ class _progress_bar:
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.chain import Assistant
     from assistant.questions import clean_question
+    from assistant.store import open_generation
 
     clean_question(args.question, settings.max_question_chars)  # fail fast, before loading the model
     if getattr(args, "llm_api_key", None):
         print("assistant: warning: --api-key can be seen by other users of this machine; "
               "prefer the ASSISTANT_LLM_API_KEY environment variable.", file=sys.stderr)
-    answer = Assistant(settings).ask(args.question)
+    open_generation(settings).close()  # no index yet: say so before loading the model
+    answer = Assistant(settings, loaded_embedder(settings)).ask(args.question)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0

@@ -100,3 +100,23 @@ def _convert(name: str, kind: Any, raw: str) -> Any:
         return raw
     except ValueError:
         raise UsageError(f"Setting {env_name(name)} must be a number, not {raw!r}.") from None
+
+
+def settings_table() -> str:
+    """The README's settings table, one row per setting, generated so the two cannot drift apart.
+
+    Print it with `python -c "from assistant.settings import settings_table as t; print(t())"`.
+    """
+    rows = ["| name | environment variable | default | help |", "| --- | --- | --- | --- |"]
+    for f in dataclasses.fields(Settings):
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+        help_text = f.metadata["help"].replace("|", "/")  # a pipe would split the table cell
+        rows.append(f"| `{f.name}` | `{env_name(f.name)}` | {_shown(default)} | {help_text} |")
+    return "\n".join(rows)
+
+
+def _shown(default: Any) -> str:
+    if isinstance(default, Path):
+        inside = default.is_relative_to(PROJECT_ROOT)
+        return f"`{default.relative_to(PROJECT_ROOT) if inside else default.name}/`"
+    return f"`{default}`" if default != "" else "(empty)"

@@ -1,0 +1,89 @@
+"""Settings: defaults < `ASSISTANT_*` environment < command-line flags, and the README lists them all."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import PROJECT
+
+from assistant import cli
+from assistant.errors import UsageError
+from assistant.settings import SETTINGS_HELP, Settings, env_name, settings_table
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in SETTINGS_HELP:
+        monkeypatch.delenv(env_name(name), raising=False)
+
+
+def test_environment_overrides_defaults(monkeypatch, tmp_path):
+    default = Settings.load()
+    monkeypatch.setenv("ASSISTANT_TOP_K", "7")
+    monkeypatch.setenv("ASSISTANT_REFUSAL_THRESHOLD", "0.42")
+    monkeypatch.setenv("ASSISTANT_INDEX", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("ASSISTANT_LLM", "ollama")
+    monkeypatch.setenv("ASSISTANT_MODEL", "")  # empty means "not set", not "empty string"
+    settings = Settings.load()
+    assert (settings.top_k, settings.refusal_threshold, settings.llm) == (7, 0.42, "ollama")
+    assert settings.index == tmp_path / "elsewhere" and isinstance(settings.index, Path)
+    assert settings.model == default.model and settings.answer_words == default.answer_words
+
+
+def test_keyword_overrides_beat_the_environment(monkeypatch):
+    monkeypatch.setenv("ASSISTANT_TOP_K", "7")
+    assert Settings.load(top_k=12).top_k == 12
+    assert Settings.load(top_k="13").top_k == 13  # strings from flags are converted like env values
+    assert Settings.load(top_k=None).top_k == 7  # a flag not given leaves the environment's value
+
+
+def test_command_line_flag_overrides_the_environment(monkeypatch, capsys, tmp_path, mini_index):
+    monkeypatch.setenv("ASSISTANT_INDEX", str(tmp_path / "no-index-here"))
+    assert cli.main(["info", "--json"]) == 2
+    assert "no-index-here" in capsys.readouterr().err
+    assert cli.main(["info", "--json", "--index", str(mini_index.index)]) == 0
+    assert '"sections": ' in capsys.readouterr().out
+
+
+def test_flags_map_onto_settings():
+    parser = cli.build_parser()
+    args = parser.parse_args(["ask", "q", "--index", "/tmp/x", "--embedding-model", "/models/m"])
+    settings = Settings.load(**cli._overrides(args))
+    assert settings.index == Path("/tmp/x") and settings.model == "/models/m"
+
+
+@pytest.mark.parametrize(("name", "raw"), [("ASSISTANT_TOP_K", "ten"), ("ASSISTANT_LLM_TIMEOUT", "1 minute"),
+                                           ("ASSISTANT_ANSWER_WORDS", "1.5")])
+def test_a_bad_number_is_a_usage_error_naming_the_variable(monkeypatch, name, raw):
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(UsageError, match=rf"^Setting {name} must be a number, not '{re.escape(raw)}'\.$"):
+        Settings.load()
+
+
+def test_an_unknown_setting_is_a_programming_error():
+    with pytest.raises(TypeError, match="unknown setting"):
+        Settings.load(colour="blue")
+
+
+def test_every_setting_has_help():
+    assert all(len(text.split()) >= 3 and text.endswith(".") for text in SETTINGS_HELP.values())
+
+
+def _readme_table() -> list[str]:
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## Settings\n(.*?)(?=^## |\Z)", readme, re.M | re.S)
+    assert match, "README.md has no '## Settings' section"
+    return [line for line in match.group(1).splitlines() if line.startswith("|")]
+
+
+def test_readme_documents_every_setting():
+    rows = _readme_table()
+    cells = (re.match(r"\| `(\w+)` \| `(\w+)` \|", row) for row in rows)
+    documented = {m.group(1): m.group(2) for m in cells if m}
+    missing = sorted(set(SETTINGS_HELP) - set(documented))
+    assert not missing, f"README.md's settings table lacks {missing}"
+    assert all(env == env_name(name) for name, env in documented.items())
+    regenerate = 'python -c "from assistant.settings import settings_table as t; print(t())"'
+    assert rows == settings_table().splitlines(), f"README's settings table is stale: {regenerate}"
