@@ -2,7 +2,7 @@
 
 Excerpts are the retrieved sections, best first, each numbered `[n]` with its heading path, until
 the token budget (`llm_context_tokens`) is spent. After the first, a section joins only if its
-evidence is near the refusal bar: weakly related sections would only distract a small model.
+own evidence passes the refusal bar: weakly related sections would only distract a small model.
 Tokens are estimated as characters / 4, which is close for English under the tokenisers of Llama,
 Mistral and GPT models and needs no extra model files. The excerpts sit inside `<excerpts>` tags,
 any tag-like text inside them is defused so a document cannot close the quote early, and the rules

@@ -1,0 +1,76 @@
+"""What a language model would be shown: excerpts per question, their size, and whether they hold
+the gold section, for the dev questions only (never the holdout set).
+
+Usage: .venv/bin/python bench/llm_context.py [--index INDEX] [--questions tests/eval/dev.jsonl]
+
+Without --index the corpus/ folder is indexed into a temporary folder first. No language model is
+called: this measures the context the LLM chain builds, for several evidence bars for the excerpts
+after the first (a factor of the refusal threshold; the chain uses `_EXCERPT_EVIDENCE`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.embeddings import Embedder  # noqa: E402
+from assistant.evaluation import load_questions  # noqa: E402
+from assistant.ingest import ingest  # noqa: E402
+from assistant.llm_chain import _EXCERPT_EVIDENCE  # noqa: E402
+from assistant.metrics import section_matches  # noqa: E402
+from assistant.prompting import estimate_tokens, select_excerpts  # noqa: E402
+from assistant.refusal import CALIBRATED_THRESHOLD, should_refuse  # noqa: E402
+from assistant.retrieval import GuideIndex  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+
+FACTORS = sorted({0.0, 0.6, 0.8, 1.0, _EXCERPT_EVIDENCE})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index", type=Path)
+    parser.add_argument("--questions", type=Path, default=ROOT / "tests/eval/dev.jsonl")
+    args = parser.parse_args()
+    embedder = Embedder()
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = Settings.load(index=args.index or Path(scratch) / "index", chroma_url="")
+        if args.index is None:
+            ingest([ROOT / "corpus"], settings, embedder)
+        index = GuideIndex(settings, embedder)
+        questions = load_questions(args.questions)
+        threshold = settings.refusal_threshold or CALIBRATED_THRESHOLD
+        searched = []
+        for q in questions:
+            vector = embedder.encode([q.question])[0]
+            hits = index.search(q.question, vector, max(settings.top_k, 10))
+            searched.append((q, hits, should_refuse(hits, settings.refusal_threshold)))
+        print(f"{len(questions)} questions from {args.questions.name}; budget "
+              f"{settings.llm_context_tokens} tokens (chars/4); refusal threshold {threshold}")
+        asked = [(q, h) for q, h, refused in searched if not refused]
+        print(f"reach the model (retrieval not refused): {len(asked)}; of them out of scope: "
+              f"{sum(not q.in_scope for q, _ in asked)}")
+        print("bar  excerpts(mean/max)  tokens(mean/max)  gold in excerpts (in-scope, answered)")
+        for factor in FACTORS:
+            counts, tokens, found, scoped = [], [], 0, 0
+            for q, hits in asked:
+                excerpts = select_excerpts(hits, index, settings.llm_context_tokens, factor * threshold)
+                counts.append(len(excerpts))
+                tokens.append(sum(estimate_tokens(e.text) for e in excerpts))
+                if q.in_scope:
+                    scoped += 1
+                    found += any(section_matches(e.hit.to_json(), q.gold) for e in excerpts)
+            print(f"{factor:.1f}  {statistics.mean(counts):5.2f} / {max(counts)}        "
+                  f"{statistics.mean(tokens):6.0f} / {max(tokens):4d}      "
+                  f"{found}/{scoped} = {found / max(scoped, 1):.2f}")
+        index.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
