@@ -29,6 +29,7 @@ class Reply:
 class StubOpenAI:
     def __init__(self) -> None:
         self.requests: list[dict] = []
+        self.keys: list[str] = []  # the Authorization header of each request
         self.replies: deque[Reply] = deque()
         self.default = Reply("The guide does not cover that. NOT_IN_GUIDE")
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -48,6 +49,7 @@ class StubOpenAI:
 
     def reset(self) -> None:
         self.requests.clear()
+        self.keys.clear()
         self.replies.clear()
 
     def next_reply(self) -> Reply:
@@ -76,6 +78,7 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
             stub.requests.append(body)
+            stub.keys.append(self.headers.get("Authorization", ""))
             reply = stub.next_reply()
             try:
                 time.sleep(reply.delay)

@@ -250,9 +250,13 @@ def test_ollama_client_over_a_socket(stub, mini_index, embedder):
 def test_ask_json_reports_the_llm_fields(stub, mini_index, capsys):
     stub.queue("Open data is free for anyone to use [1][9].")
     code = main(["ask", OPEN_DATA, "--index", str(mini_index.index), "--json", "--llm", "openai",
-                 "--model", "stub-model", "--base-url", stub.url, "--llm-timeout", "5"])
-    data = json.loads(capsys.readouterr().out)
+                 "--model", "stub-model", "--base-url", stub.url, "--llm-timeout", "5",
+                 "--api-key", "key-123"])
+    out, err = capsys.readouterr()
+    data = json.loads(out)
     assert code == 0
+    assert stub.keys == ["Bearer key-123"] and "key-123" not in out
+    assert "ASSISTANT_LLM_API_KEY" in err
     assert data["mode"] == "llm" and data["model"] == "stub-model"
     assert data["standalone_question"] is None
     assert data["invalid_citations"] == [9]
