@@ -87,12 +87,23 @@ def _unsupported(path: Path) -> str:
     return f"{path.name}: unsupported file type {path.suffix or '(none)'}; use one of {kinds}."
 
 
-def read_sections(file: SourceFile) -> list[Section]:
-    """Read one file into sections, or raise DocumentError naming it."""
+def read_sections(file: SourceFile, max_bytes: int | None = None) -> list[Section]:
+    """Read one file into sections, or raise DocumentError naming it.
+
+    Args:
+        file: The document found on disk.
+        max_bytes: Refuse a larger file before reading any of it (None: no limit).
+    """
     reader = reader_for(file.path)
     if reader is None:
         raise UsageError(_unsupported(file.path))
     try:
+        size = file.path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise DocumentError(
+                f"{file.source} is {size / 2**20:,.0f} MB, over the {max_bytes / 2**20:,.0f} MB "
+                "limit for one document; split it or raise ASSISTANT_MAX_FILE_MB."
+            )
         data = file.path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"{file.source} could not be read ({exc.strerror or exc}).") from None

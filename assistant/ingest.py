@@ -91,7 +91,7 @@ def ingest(
         readable: list[SourceFile] = []
         for file in files:
             try:
-                file.sections = read_sections(file)
+                file.sections = read_sections(file, settings.max_file_mb * 2**20)
             except AssistantError as exc:
                 report.problems.append(str(exc))
                 continue

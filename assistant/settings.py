@@ -56,6 +56,9 @@ class Settings:
     llm_timeout: float = _setting(60.0, "Seconds to wait for the LLM before falling back.")
     llm_context_tokens: int = _setting(3000, "Budget of excerpt tokens sent to the LLM.")
     max_upload_mb: int = _setting(50, "Largest document accepted from the web app, in MB.")
+    max_file_mb: int = _setting(
+        100, "Largest document `ingest` reads, in MB; a bigger file is skipped with a message."
+    )
     data_dir: str = _setting(
         "", "Folder for the web app's conversations, feedback and uploaded documents; "
         "empty means a `data` folder beside the index."
