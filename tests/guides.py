@@ -250,3 +250,52 @@ def write_all(folder: Path) -> dict[str, Path]:
     """Write one guide per format into `folder`; returns format -> file."""
     folder.mkdir(parents=True, exist_ok=True)
     return {kind: writer(folder / EXPECTED[kind].source) for kind, writer in WRITERS.items()}
+
+
+RICH_MARKDOWN = """# Digital Services for Residents
+
+This guide explains how a council can move services online without leaving anyone behind.
+
+## 1 Digital inclusion
+
+About one adult in ten has never used the internet, and many more lack the confidence to fill in
+a form online. Older residents, disabled people and families on low incomes are the most likely to
+be left out. A council that moves a service online must keep a phone line and face-to-face help
+for people who cannot use it. Libraries can lend tablets and offer free lessons in basic digital
+skills. Volunteers known as digital buddies can sit with a resident and complete a task together.
+Is every service still open to someone without a smartphone? Who checks that nobody is shut out?
+
+### 1.1 Measuring inclusion
+
+Councils should count how many residents use each channel, not only the website. Surveys in
+libraries and community centres reach people that online surveys miss. A rise in phone calls after
+a service moves online is a sign that the new service is hard to use.
+
+## 2 Personal data
+
+Councils hold sensitive information about residents, from benefits claims to social care records.
+The law requires a council to keep personal data safe, to collect only what it needs, and to tell
+residents how it is used. A data protection officer advises the council and reports to its most
+senior managers. Staff must be trained every year to handle personal data and to spot a breach.
+A serious breach must be reported to the Information Commissioner within seventy two hours.
+Does the council know where all its personal data is kept? Who would tell residents after a breach?
+
+### 2.1 Questions to ask about data
+
+What personal data does the council hold, and why does it need each item? How quickly would we
+know about a breach? When did staff last complete data protection training? Which suppliers handle
+residents' data on our behalf?
+
+## 3 Digital champions
+
+A digital champion is a councillor who speaks up for digital change in meetings and in the ward.
+The champion asks how each new service will work for residents online and offline. Champions meet
+officers regularly to hear how projects are going and to pass on residents' views. They help other
+members gain confidence with new tools, such as tablets for committee papers. A good champion
+challenges jargon and asks for plain explanations.
+"""
+
+
+def write_rich_markdown(path: Path) -> Path:
+    path.write_text(RICH_MARKDOWN, encoding="utf-8")
+    return path
