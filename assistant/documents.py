@@ -75,7 +75,20 @@ def find_files(paths: list[Path]) -> tuple[list[SourceFile], list[str]]:
             found.append(SourceFile(path, path.name))
         else:
             problems.append(_unsupported(path))
-    return found, problems
+    return _distinct(found, problems), problems
+
+
+def _distinct(files: list[SourceFile], problems: list[str]) -> list[SourceFile]:
+    """A file given twice is read once; two files cited by the same name cannot both be indexed."""
+    by_source: dict[str, SourceFile] = {}
+    for file in files:
+        first = by_source.setdefault(file.source, file)
+        if first is not file and first.path.resolve() != file.path.resolve():
+            problems.append(
+                f"{file.path} has the same name as {first.path} ({file.source}); "
+                "rename one of them so each can be cited."
+            )
+    return list(by_source.values())
 
 
 def _hidden(file: Path, root: Path) -> bool:

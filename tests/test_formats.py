@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from guides import write_plain_pdf, write_plain_text
 
-from assistant.documents import Section, SourceFile, read_sections
+from assistant.documents import Section, SourceFile, find_files, read_sections
 from assistant.errors import DocumentError
 from assistant.formats.headings import looks_like_title, numbered_level
 
@@ -222,3 +222,28 @@ def test_unreadable_files_raise_one_clear_sentence(tmp_path, generated_guides, n
     text = str(caught.value)
     assert name in text and message in text
     assert "\n" not in text and "Traceback" not in text
+
+
+def test_files_cited_by_the_same_name_are_refused_not_merged(tmp_path):
+    first = tmp_path / "a" / "guide.md"
+    second = tmp_path / "b" / "guide.md"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_text(f"# {path.parent.name}\n\nText.\n", encoding="utf-8")
+    files, problems = find_files([first, second, first, tmp_path / "a"])
+    assert [(f.path, f.source) for f in files] == [(first, "guide.md")]  # the same file twice is one
+    assert len(problems) == 1
+    assert str(second) in problems[0] and "rename one of them" in problems[0]
+
+
+def test_folders_skip_hidden_files_and_readmes_but_name_unsupported_ones(tmp_path):
+    (tmp_path / "guide.md").write_text("# Guide\n\nText.\n", encoding="utf-8")
+    (tmp_path / "README.md").write_text("Notes about this folder.\n", encoding="utf-8")
+    (tmp_path / ".cache").mkdir()
+    (tmp_path / ".cache" / "old.md").write_text("# Old\n", encoding="utf-8")
+    (tmp_path / "deck.pptx").write_bytes(b"PK")
+    files, problems = find_files([tmp_path])
+    assert [f.source for f in files] == ["guide.md"]
+    assert problems == [
+        "deck.pptx: unsupported file type .pptx; use one of docx, htm, html, markdown, md, pdf, text, txt."
+    ]

@@ -213,3 +213,18 @@ def test_chunks_fit_the_model_window_with_their_heading_context(tmp_path, embedd
     # Nothing is lost by cutting: every reference survives in some chunk.
     joined = " ".join(annex)
     assert all(f"DPIA/{n:04d}" in joined for n in range(60))
+
+
+def test_a_file_that_breaks_keeps_its_last_good_version(tmp_path, embedder):
+    folder = tmp_path / "guides"
+    guide = write(folder / "parking.md", "# Parking\n\nResidents' parking permits are renewed every year.\n")
+    write(folder / "roads.md", "# Roads\n\nPotholes reported online are inspected within a week.\n")
+    settings = make_settings(tmp_path / "index")
+    ingest([folder], settings, embedder)
+    before = info(settings)
+    guide.write_bytes(b"\x00\x01\x02 this file was overwritten by a crashed editor \x00")
+    report = ingest([folder], settings, embedder)
+    assert report.problems and "parking.md" in report.problems[0]
+    assert not report.published and report.removed_sources == []
+    assert info(settings) == before
+    assert "Residents' parking permits are renewed every year." in stored(settings, "chunks")["documents"]
