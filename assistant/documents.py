@@ -129,7 +129,8 @@ def read_sections(file: SourceFile, max_bytes: int | None = None) -> list[Sectio
         raise DocumentError(f"{file.source} disappeared while it was being read.") from None
     sections = sections_from_blocks(blocks, file.source)
     if not any(s.text for s in sections):
-        raise DocumentError(f"{file.source} has no text that could be read.")
+        hint = " (a scanned PDF needs text recognition first)" if file.path.suffix.lower() == ".pdf" else ""
+        raise DocumentError(f"{file.source} has no text that could be read{hint}.")
     return sections
 
 

@@ -78,6 +78,20 @@ def test_html_headings_without_scripts_or_styles(generated_guides):
     assert all(s.page_start is None for s in sections)
 
 
+def test_html_text_outside_paragraph_tags_is_kept(tmp_path):
+    page = tmp_path / "divs.html"
+    page.write_text(
+        "<html><body><h1>Guide</h1><div class='intro'>Councils should publish data openly."
+        "<!-- draft: remove before publishing --></div><h2>Skills</h2><div><span>Train staff</span> "
+        "<b>every year.</b></div><p>Budget for it.</p></body></html>",
+        encoding="utf-8",
+    )
+    sections = by_path(sections_of(page))
+    assert sections[("Guide",)].text == "Councils should publish data openly."
+    assert sections[("Skills",)].paragraphs == ["Train staff every year.", "Budget for it."]
+    assert "draft" not in " ".join(s.text for s in sections.values())
+
+
 def test_plain_text_numbered_title_case_and_underlined_headings(generated_guides):
     sections = by_path(sections_of(generated_guides["txt"]))
     assert list(sections) == [
@@ -183,6 +197,15 @@ def test_title_like_lines(line, expected):
     assert looks_like_title(line) is expected
 
 
+def _picture_only_pdf(path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 120, 80, style="F")  # a page with a drawing and no text, like a scan
+    pdf.output(str(path))
+
+
 def _encrypted_pdf(path: Path, source: Path, user_password: str = "secret") -> Path:
     import pypdf
 
@@ -212,6 +235,7 @@ def test_pdf_protected_only_against_editing_still_reads(tmp_path, generated_guid
          "not a readable Word document"),
         ("blank.html", lambda p, g: p.write_text("<html><body><script>x()</script></body></html>",
                                                  encoding="utf-8"), "no text"),
+        ("scan.pdf", lambda p, g: _picture_only_pdf(p), "needs text recognition"),
     ],
 )
 def test_unreadable_files_raise_one_clear_sentence(tmp_path, generated_guides, name, make, message):

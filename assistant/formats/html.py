@@ -9,6 +9,8 @@ from assistant.formats.plaintext import normalise_space, read_text_file
 
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _BLOCKS = {"p", "li", "td", "th", "pre", "blockquote", "dd", "dt", "figcaption", "caption"}
+# Elements whose edges end a run of loose text (a paragraph made of bare divs and spans).
+_BREAKS = {"div", "section", "article", "main", "aside", "br", "hr", "ul", "ol", "dl", "table", "tr"}
 _DROP = ["script", "style", "noscript", "template", "nav", "footer", "header", "form", "iframe"]
 
 
@@ -22,18 +24,39 @@ def parse(source: str) -> list[Block]:
     soup = BeautifulSoup(source, "html.parser")
     for tag in soup(_DROP):
         tag.decompose()
-    root = soup.body or soup
+    return _walk(soup.body or soup)
+
+
+def _walk(root) -> list[Block]:
+    """Headings and text blocks in document order.
+
+    Text that sits in no paragraph-like element (pages built from bare `div`s and `span`s) is
+    gathered too, up to the next block boundary, so no words are silently lost.
+    """
+    from bs4 import NavigableString, Tag
+    from bs4.element import PreformattedString
+
+    containers = [*_HEADINGS, *_BLOCKS]
     blocks: list[Block] = []
-    for element in root.find_all(list(_HEADINGS) + list(_BLOCKS)):
-        # A paragraph inside a list item (or cell) is read once, with its container.
-        if element.name in _BLOCKS and element.find_parent(list(_BLOCKS)):
-            continue
-        text = normalise_space(element.get_text(" "))
-        if not text:
-            continue
-        blocks.append(Block(text, level=_HEADINGS.get(element.name, 0)))
-    if not blocks:
-        text = normalise_space(root.get_text(" "))
+    loose: list[str] = []
+
+    def flush() -> None:
+        text = normalise_space(" ".join(loose))
+        loose.clear()
         if text:
             blocks.append(Block(text))
+
+    for node in root.descendants:
+        if isinstance(node, Tag):
+            if node.name in containers and not node.find_parent(containers):
+                flush()
+                text = normalise_space(node.get_text(" "))
+                if text:
+                    blocks.append(Block(text, level=_HEADINGS.get(node.name, 0)))
+            elif node.name in _BREAKS:
+                flush()
+        elif (isinstance(node, NavigableString) and not isinstance(node, PreformattedString)
+              and not node.find_parent(containers)):
+            loose.append(str(node))
+    flush()
     return blocks
