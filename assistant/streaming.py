@@ -2,8 +2,9 @@
 
 The app calls `answer_stream(...)`, shows `stream.pieces()` as they arrive (st.write_stream) and then
 renders `stream.result()` (citations, related sections, timings). The extractive answer is complete
-before its first word is shown, so its pieces are simply its words; a generator that produces text
-token by token (an LLM) plugs in through `STREAMERS` without the app changing.
+before its first word is shown, so its pieces are simply its words. A language model's pieces are
+its raw tokens (`Assistant.stream`); its citation markers are checked only when the reply is
+complete, so the app replaces the streamed text with the final Answer's text.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ _PIECE = re.compile(r"\S+\s*|\s+")
 
 
 class Asker(Protocol):
+    """`assistant.chain.Assistant`, or anything answering the same way."""
+
     def ask(self, question: str, history: History = ()) -> Answer: ...
+
+    def stream(self, question: str, history: History = ()) -> Iterator[str | Answer]: ...
 
 
 class AnswerStream:
@@ -76,26 +81,36 @@ def llm_stream(answerer: Asker, question: str, history: History = ()) -> AnswerS
     return AnswerStream(pieces(), lambda: final[-1])
 
 
-# Answer mode -> function building its stream. An LLM generator registers itself here under its
-# mode name (the value of the `llm` setting), e.g. STREAMERS["ollama"] = llm_stream.
-Streamer = Callable[[Asker, str, History], AnswerStream]
-STREAMERS: dict[str, Streamer] = {
-    "extractive": extractive_stream,
-    "ollama": llm_stream,
-    "openai": llm_stream,
-}
+def _from_items(items: Iterator[str | Answer]) -> AnswerStream:
+    """Adapt `Assistant.stream` (raw text pieces, then the checked Answer last)."""
+    final: list[Answer] = []
+
+    def pieces() -> Iterator[str]:
+        for item in items:
+            if isinstance(item, Answer):
+                final.append(item)
+                return
+            yield item
+
+    def finish() -> Answer:
+        if not final:
+            raise RuntimeError("the answer stream ended without an answer")
+        return final[0]
+
+    return AnswerStream(pieces(), finish)
 
 
-def answer_modes(llm_setting: str) -> list[str]:
-    """The answer modes the app may offer: extractive always, the LLM only when one is configured."""
-    modes = ["extractive"]
-    if llm_setting and llm_setting != "none" and llm_setting in STREAMERS:
-        modes.append(llm_setting)
-    return modes
+def answer_modes(answerer: object) -> list[str]:
+    """The modes to offer: the language model first when one is configured, extractive always."""
+    return ["llm", "extractive"] if getattr(answerer, "mode", "extractive") == "llm" else ["extractive"]
 
 
 def answer_stream(answerer: Asker, question: str, history: History = (),
                   mode: str = "extractive") -> AnswerStream:
-    """Start answering `question` in the given mode (unknown modes fall back to extractive)."""
-    streamer = STREAMERS.get(mode, extractive_stream)
-    return streamer(answerer, question, history)
+    """Start answering `question`: streamed from the language model when one is configured and
+    the mode is not "extractive" ("llm", or the `llm` setting's value), else word by word."""
+    if mode != "extractive" and getattr(answerer, "mode", "extractive") == "llm":
+        return _from_items(answerer.stream(question, history))
+    ask = getattr(answerer, "ask_extractive", answerer.ask)
+    answer = ask(question, history)
+    return AnswerStream(words_of(answer.answer), lambda: answer)

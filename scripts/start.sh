@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh llm
 .venv/bin/assistant ingest
-.venv/bin/assistant ask "Who should lead digital change in a council?"
+exec .venv/bin/assistant serve "$@"

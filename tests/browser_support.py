@@ -39,6 +39,12 @@ CHROMIUM_ARGS = [
 ]
 FIRST_LOAD_MS = 240_000  # the first page load also loads the embedding model on a busy machine
 CHAT_INPUT = "textarea[data-testid='stChatInputTextArea']"
+# Streamlit marks its root with the script's state, and elements left from the last run as stale.
+IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.dataset.testScriptState === 'notRunning'
+    && !document.querySelector('[data-stale="true"]');
+}"""
 
 
 @dataclass
@@ -133,9 +139,16 @@ def open_app(browser, url: str, **context_options):
 def wait_until_idle(page, timeout_ms: int = 120_000) -> None:
     """Wait until Streamlit has finished running the script for the last interaction."""
     page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
-    )
+    page.wait_for_function(IDLE_JS, timeout=timeout_ms)
+
+
+def ask_by_keyboard(page, question: str, answers_before: int = 0, timeout_ms: int = 180_000) -> None:
+    """Type a question into the focused chat box, press Enter, and wait until its answer is complete
+    (its feedback buttons appear once the answer and its sources are on the page)."""
+    page.keyboard.type(question)
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Helpful", exact=True).nth(answers_before).wait_for(timeout=timeout_ms)
+    wait_until_idle(page)
 
 
 def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:

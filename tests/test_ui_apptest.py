@@ -219,3 +219,30 @@ def test_upload_adds_a_document_and_keeps_guide_text_inert(tmp_path, monkeypatch
     assert any("\\<script\\>" in v for v in shown)
     assert any("javascript\\:alert" in v for v in shown)
     assert not any("<script>" in v.replace("\\<", "") or "](javascript" in v for v in shown)
+
+
+def test_language_model_answer_streams_through_the_app(app_env, monkeypatch):
+    from openai_stub import Reply, StubOpenAI
+
+    with StubOpenAI() as stub:
+        monkeypatch.setenv("ASSISTANT_LLM", "openai")
+        monkeypatch.setenv("ASSISTANT_LLM_MODEL", "stub-model")
+        monkeypatch.setenv("ASSISTANT_LLM_BASE_URL", stub.url)
+        monkeypatch.setenv("ASSISTANT_LLM_TIMEOUT", "10")
+        at = start()
+        assert at.radio(key="answer_mode").options == [
+            "Written by the language model (stub-model), cited", "Quoted from the guide (extractive)"]
+        stub.queue(Reply("Open data is published for anyone to use [1]. It excludes personal data [7].",
+                         pieces=5))
+        ask(at, "What is open data?")
+        assert stub.requests and stub.requests[-1]["stream"] is True
+        # The streamed text is replaced by the checked one: the marker with no excerpt is gone.
+        answer = texts(at.chat_message[1])[0]
+        assert answer == "Open data is published for anyone to use [1]. It excludes personal data."
+        turn = store(app_env).turns(at.query_params["c"])[0]
+        assert turn.answer["mode"] == "llm" and turn.answer["citations"]
+
+        at.radio(key="answer_mode").set_value("extractive").run()
+        requests = len(stub.requests)
+        ask(at, "Who should own the digital plan?")
+        assert len(stub.requests) == requests  # extractive mode never calls the model

@@ -39,8 +39,12 @@ def ask(question: str, ctx: Context) -> None:
             history = ctx.store.history(ctx.conversation_id)
             with st.spinner("Searching the guide…"):
                 stream = answer_stream(ctx.assistant, question, history, ctx.mode)
-            st.write_stream(esc(piece) for piece in stream.pieces())
+            slot = st.empty()
+            with slot:
+                st.write_stream(esc(piece) for piece in stream.pieces())
             answer = stream.result()
+            # A model's raw text is replaced by the checked answer (bad markers removed).
+            slot.markdown(esc(answer.answer))
         except AssistantError as exc:
             st.warning(str(exc))
             return
@@ -54,6 +58,8 @@ def ask(question: str, ctx: Context) -> None:
 
 def show_extras(turn: Turn, ctx: Context) -> None:
     answer = turn.answer
+    for note in answer.get("notes", []):  # e.g. the language model failed, so the guide is quoted
+        st.caption(esc(note))
     if answer.get("refused"):
         _show_refusal(turn, ctx)
     else:
@@ -142,12 +148,12 @@ def _show_details(answer: dict) -> None:
 def _show_actions(turn: Turn, ctx: Context) -> None:
     store = ctx.store
     helpful, unhelpful, pin = st.columns(3)
-    helpful.button("👍 Helpful", key=f"up-{turn.id}", on_click=store.set_feedback,
+    helpful.button("Helpful", key=f"up-{turn.id}", on_click=store.set_feedback,
                    args=(turn.id, 1, turn.comment))
-    unhelpful.button("👎 Not helpful", key=f"down-{turn.id}", on_click=store.set_feedback,
+    unhelpful.button("Not helpful", key=f"down-{turn.id}", on_click=store.set_feedback,
                      args=(turn.id, -1, turn.comment))
     if turn.pinned is None:
-        pin.button("📌 Add to briefing", key=f"pin-{turn.id}", on_click=store.pin, args=(turn.id, True))
+        pin.button("Add to briefing", key=f"pin-{turn.id}", on_click=store.pin, args=(turn.id, True))
     else:
         pin.button("Remove from briefing", key=f"unpin-{turn.id}", on_click=store.pin,
                    args=(turn.id, False))

@@ -27,7 +27,7 @@ from ui.briefing_panel import show_briefing  # noqa: E402
 from ui.resources import Context, load_assistant, load_store  # noqa: E402
 from ui.sidebar import settings_controls, show_sidebar  # noqa: E402
 
-PRIVACY = "🔒 Runs on this computer: nothing you type, read or upload leaves this machine."
+PRIVACY = "Runs on this computer: nothing you type, read or upload leaves this machine."
 
 
 def main() -> None:
@@ -58,8 +58,7 @@ def _context() -> Context:
     """Settings, the shared model and index, and this session's conversation; stops on a problem."""
     try:
         settings = Settings.load()
-        key = f"{Path(settings.index).resolve()}|{settings.model}|{settings.chroma_url}|{settings.llm}"
-        loaded = load_assistant(key, settings)
+        loaded = load_assistant(repr(settings), settings)  # one Assistant per distinct settings
         store = load_store(str(data_folder(settings) / "conversations.sqlite3"))
     except AssistantError as exc:
         st.error(esc(str(exc)))

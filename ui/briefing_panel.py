@@ -14,7 +14,7 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 def show_briefing(ctx: Context) -> None:
     st.subheader("Briefing note")
     if not ctx.store.exists(ctx.conversation_id):
-        st.info("Ask a question first, then use “📌 Add to briefing” under an answer to pin it here.")
+        st.info("Ask a question first, then use “Add to briefing” under an answer to pin it here.")
         return
     draft = ctx.store.briefing(ctx.conversation_id)
     title_key, notes_key = f"briefing-title-{ctx.conversation_id}", f"briefing-notes-{ctx.conversation_id}"
@@ -24,7 +24,7 @@ def show_briefing(ctx: Context) -> None:
     st.text_area("Officer notes", key=notes_key, on_change=_save_text, args=(ctx, title_key, notes_key),
                  help="Your own notes; they appear at the top of the exported briefing.")
     if not draft.turns:
-        st.info("No answers pinned yet. Use “📌 Add to briefing” under an answer.")
+        st.info("No answers pinned yet. Use “Add to briefing” under an answer.")
         return
     for i, turn in enumerate(draft.turns, 1):
         with st.container(border=True):

@@ -30,10 +30,11 @@ def settings_controls(ctx: Context) -> tuple[str, bool]:
     """Answer mode and the retrieval-details switch; returns (mode, show_details)."""
     with st.sidebar:
         st.header("Settings")
-        modes = answer_modes(ctx.settings.llm)
+        modes = answer_modes(ctx.assistant)
+        model = ctx.settings.llm_model or ctx.settings.llm
         mode = st.radio(
             "Answer mode", modes, key="answer_mode",
-            format_func=lambda m: MODE_LABELS.get(m, f"Written by the language model ({m})"),
+            format_func=lambda m: MODE_LABELS.get(m, f"Written by the language model ({model}), cited"),
             help="Extractive answers quote the guide word for word. A language model is offered "
                  "only when one is configured (the `llm` setting).",
         )

@@ -1,0 +1,101 @@
+"""End to end in a real headless Chromium: keyboard question, citation, briefing download, axe-core."""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import (
+    CHAT_INPUT,
+    ask_by_keyboard,
+    axe_violations,
+    describe,
+    launch_chromium,
+    open_app,
+    require_browser,
+    screenshot,
+    start_app,
+    wait_until_idle,
+)
+from docx import Document
+
+pytestmark = pytest.mark.browser
+
+QUESTION = "Who should lead digital change in a council?"
+
+
+@pytest.fixture(scope="module")
+def app_url(corpus_index, tmp_path_factory):
+    require_browser()
+    data = tmp_path_factory.mktemp("browser-data")
+    with start_app(corpus_index.index, data, data / "logs") as app:
+        yield app.url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launch_chromium() as chromium:
+        yield chromium
+
+
+def tab_to(page, selector: str, presses: int = 80) -> None:
+    """Press Tab until the element matching `selector` has focus: it is reachable by keyboard."""
+    target = page.locator(selector)
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            return
+    raise AssertionError(f"{selector} could not be reached with the Tab key")
+
+
+def test_question_citation_briefing_and_accessibility(app_url, browser, tmp_path):
+    page = open_app(browser, app_url)
+    assert page.get_by_text("nothing you type, read or upload leaves this machine").first.is_visible()
+    assert page.get_by_role("button", name="Deploy").count() == 0  # developer chrome is hidden
+
+    tab_to(page, CHAT_INPUT)
+    ask_by_keyboard(page, QUESTION)
+    answer = page.locator("[data-testid='stChatMessage']").nth(1)
+    assert "[1]" in answer.inner_text()
+
+    # Open the first citation from the keyboard and check its passage is shown.
+    summary = answer.locator("[data-testid='stExpander'] summary").first
+    summary.focus()
+    page.keyboard.press("Enter")
+    details = answer.get_by_text("The sentences the answer quotes are in bold.").first
+    details.wait_for(state="visible", timeout=10_000)
+    assert "council-of-the-future-companion.md" in summary.inner_text()
+
+    page.get_by_role("button", name="Add to briefing").first.click()
+    page.get_by_role("tab", name="Briefing (1 pinned)").wait_for(timeout=30_000)
+    wait_until_idle(page)
+    violations = axe_violations(page)
+    shot = screenshot(page, "browser-chat-answer")
+
+    page.get_by_role("tab", name="Briefing (1 pinned)").click()
+    with page.expect_download(timeout=30_000) as download_info:
+        page.get_by_role("button", name="Download as Word (.docx)").click()
+    saved = tmp_path / "briefing.docx"
+    download_info.value.save_as(saved)
+    screenshot(page, "browser-briefing")
+
+    paragraphs = [p.text for p in Document(str(saved)).paragraphs]
+    assert paragraphs[0] == "Briefing note"
+    assert f"1. {QUESTION}" in paragraphs
+    answer_text = paragraphs[paragraphs.index(f"1. {QUESTION}") + 1]
+    assert "[1]" in answer_text
+    references = paragraphs[paragraphs.index("References") + 1:]
+    assert references[0].startswith("[1] ") and "council-of-the-future-companion.md" in references[0]
+    assert references[-1].startswith("Prepared from: ")
+    assert not violations, f"axe-core found serious problems (screenshot {shot}):\n{describe(violations)}"
+
+
+def test_reload_keeps_the_conversation(app_url, browser):
+    page = open_app(browser, app_url)
+    tab_to(page, CHAT_INPUT)
+    ask_by_keyboard(page, "What is open data?")
+    address = page.url
+    assert "c=" in address
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_selector(CHAT_INPUT, state="visible", timeout=60_000)
+    page.get_by_text("What is open data?").first.wait_for(timeout=30_000)
+    assert page.url == address
+    assert page.locator("[data-testid='stChatMessage']").count() == 2
