@@ -19,6 +19,7 @@ from assistant.chunking import chunk_section, heading_context
 from assistant.documents import Section, SourceFile, find_files, read_sections
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError, DocumentError, UsageError
+from assistant.formats import SUPPORTED_SUFFIXES
 from assistant.sentences import split_sentences
 from assistant.settings import Settings
 from assistant.store import (
@@ -84,6 +85,10 @@ def ingest(
         # Only paths that do not exist are a usage slip; files we cannot use are a failure.
         missing = all(not p.exists() for p in paths)
         raise (UsageError if missing else DocumentError)(" ".join(report.problems))
+    if not files:
+        # An empty folder is far more often a wrong path than a wish to empty the index.
+        kinds = ", ".join(SUPPORTED_SUFFIXES)
+        raise UsageError(f"No guide documents found in {', '.join(map(str, paths))} (looked for {kinds}).")
     backend = backend_for(settings)
     with backend.lock():
         base = None if rebuild else backend.current()

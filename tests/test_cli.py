@@ -218,6 +218,14 @@ def test_missing_path_is_named(capsys, writable, baseline, tmp_path):
     assert snapshot(capsys, writable) == baseline
 
 
+def test_a_folder_with_no_documents_is_named(capsys, writable, baseline, tmp_path):
+    (tmp_path / "README.md").write_text("Only notes here.\n", encoding="utf-8")
+    code, _, err = run(capsys, "ingest", tmp_path, "--index", writable)
+    assert code == 2
+    assert_one_sentence(err, str(tmp_path), "No guide documents found")
+    assert snapshot(capsys, writable) == baseline
+
+
 def test_control_characters_and_emoji_in_a_question_still_get_an_answer(capsys, formats_index):
     question = "\x1b[31mHow often\x00 should the council run 🎣 phishing\u200b drills?\x07 🙂"
     data = ask_json(capsys, formats_index.index, question)
