@@ -64,6 +64,39 @@ def test_docx_heading_styles_and_table(generated_guides):
     assert all(s.page_start is None and s.page_end is None for s in sections.values())
 
 
+def test_docx_without_heading_styles_uses_short_bold_lines(tmp_path):
+    import docx
+
+    document = docx.Document()
+
+    def bold_line(text: str) -> None:
+        document.add_paragraph().add_run(text).bold = True
+
+    bold_line("2. Data")
+    document.add_paragraph("Councils hold a great deal of data.")
+    bold_line("2.1 Open data")
+    paragraph = document.add_paragraph("Open data is free to reuse, ")
+    paragraph.add_run("and this part is bold").bold = True  # emphasis, not a heading
+    bold_line("Publish a register of every dataset the council holds.")  # a bold sentence
+    bold_line("Working With Suppliers")
+    document.add_paragraph("Contracts say who reports a breach.")
+    document.save(str(tmp_path / "plain-styles.docx"))
+    sections = by_path(sections_of(tmp_path / "plain-styles.docx"))
+    assert list(sections) == [("2. Data",), ("2. Data", "2.1 Open data"), ("Working With Suppliers",)]
+    assert sections[("2. Data", "2.1 Open data")].paragraphs == [
+        "Open data is free to reuse, and this part is bold",
+        "Publish a register of every dataset the council holds.",
+    ]
+
+
+def test_utf16_text_files_are_text(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("1. Parking\n\nResidents' permits are renewed every year.\n", encoding="utf-16")
+    assert [(s.path, s.text) for s in sections_of(notes)] == [
+        (("1. Parking",), "Residents' permits are renewed every year.")
+    ]
+
+
 def test_html_headings_without_scripts_or_styles(generated_guides):
     sections = sections_of(generated_guides["html"])
     assert [s.path for s in sections] == [

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from assistant.errors import DocumentError
 from assistant.formats import Block
+from assistant.formats.headings import looks_like_title, numbered_level
 from assistant.formats.plaintext import normalise_space
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
@@ -23,10 +25,20 @@ def read(path: Path) -> list[Block]:
         raise DocumentError(f"{path.name} is not a readable Word document ({exc}).") from None
     except Exception as exc:  # lxml and zip errors on damaged packages
         raise DocumentError(f"{path.name} is not a readable Word document ({exc}).") from None
-    return list(_blocks(document))
+    found = list(_blocks(document))
+    if any(block.is_heading for block, _ in found):
+        return [block for block, _ in found]
+    # No heading styles at all: many documents set their headings as short bold lines instead.
+    return [_bold_heading(block) if bold else block for block, bold in found]
 
 
-def _blocks(document):
+def _bold_heading(block: Block) -> Block:
+    level = numbered_level(block.text) or (1 if looks_like_title(block.text) else None)
+    return Block(block.text, level=level) if level else block
+
+
+def _blocks(document) -> Iterator[tuple[Block, bool]]:
+    """Each paragraph or table row, and whether it is a wholly bold paragraph (a heading candidate)."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -35,7 +47,8 @@ def _blocks(document):
             text = normalise_space(item.text)
             if not text:
                 continue
-            yield Block(text, level=_level(item))
+            level = _level(item)
+            yield Block(text, level=level), not level and _all_bold(item)
         elif isinstance(item, Table):
             for row in item.rows:
                 cells: list[str] = []
@@ -44,7 +57,13 @@ def _blocks(document):
                     if value and value not in cells:  # merged cells repeat their text
                         cells.append(value)
                 if cells:
-                    yield Block("; ".join(cells))
+                    yield Block("; ".join(cells)), False
+
+
+def _all_bold(paragraph) -> bool:
+    runs = [r for r in paragraph.runs if r.text.strip()]
+    style_bold = bool(paragraph.style is not None and paragraph.style.font.bold)
+    return bool(runs) and all(r.bold or (r.bold is None and style_bold) for r in runs)
 
 
 def _level(paragraph) -> int:

@@ -13,6 +13,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def read_text_file(path: Path) -> str:
     """Decode a text file, refusing binary content that merely carries a text extension."""
     data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = _from_utf16(data, path)  # Windows Notepad's "Unicode": full of zero bytes, still text
     if b"\x00" in data[:8192]:
         raise DocumentError(f"{path.name} looks like a binary file, not text.")
     for encoding in ("utf-8-sig", "cp1252"):
@@ -32,3 +34,10 @@ def read_text_file(path: Path) -> str:
 
 def normalise_space(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _from_utf16(data: bytes, path: Path) -> bytes:
+    try:
+        return data.decode("utf-16").encode("utf-8")
+    except UnicodeDecodeError:
+        raise DocumentError(f"{path.name} is not readable text (broken UTF-16).") from None
