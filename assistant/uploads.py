@@ -7,6 +7,7 @@ complete. A file that failed is removed again so it is not retried on every inge
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,8 @@ def add_document(name: str, data: bytes, settings: Settings, embedder: Embedder,
         return UploadResult(False, f"Could not save {target.name}: {exc.strerror or exc}.")
     except Exception as exc:  # a broken file must give a sentence, not a traceback
         _restore(target, previous)
+        if os.environ.get("ASSISTANT_DEBUG"):
+            raise
         return UploadResult(False, f"{target.name} could not be read ({exc.__class__.__name__}); "
                             "nothing in the index was changed.")
     if report.problems:

@@ -204,7 +204,7 @@ def test_upload_adds_a_document_and_keeps_guide_text_inert(tmp_path, monkeypatch
                b"<script>alert('x')</script> See [the form](javascript:alert(1)) for details.\n")
     at.get("file_uploader")[0].set_value(("parking.txt", hostile, "text/plain")).run()
     at.button(key="add_document").click().run()
-    assert not at.error, at.error
+    assert not at.error, [e.value for e in at.error]
     assert "parking.txt" in unescape_markdown(at.success[0].value)
     assert Catalogue.open(fresh_copy).info()["sections"] > before
     assert (data / "uploads" / "parking.txt").exists()
@@ -246,3 +246,30 @@ def test_language_model_answer_streams_through_the_app(app_env, monkeypatch):
         requests = len(stub.requests)
         ask(at, "Who should own the digital plan?")
         assert len(stub.requests) == requests  # extractive mode never calls the model
+
+
+def test_sidebar_search_opens_a_section_and_details_show_scores(app_env):
+    at = start()
+    at.text_input(key="section_search").set_value("open data").run()
+    found = [b for b in at.sidebar.button if b.key.startswith("search-")]
+    assert unescape_markdown(found[0].label) == "2.1 Open data"
+    found[0].click().run()
+    assert "2.1 Open data" in [unescape_markdown(h.value) for h in at.subheader]
+    assert any("Personal information about residents" in t for t in texts(at.main))
+    at.button(key="reader_close").click().run()
+    assert "2.1 Open data" not in [unescape_markdown(h.value) for h in at.subheader]
+
+    at.toggle(key="show_details").set_value(True).run()
+    ask(at, "What is open data?")
+    assert at.table, "retrieval details list the ranked sections"
+    shown = " ".join(unescape_markdown(c.value) for c in at.caption)
+    assert "Timings: check" in shown and "retrieve" in shown and "total" in shown
+
+
+def test_glossary_lookup_in_the_sidebar(monkeypatch, tmp_path, corpus_index):
+    monkeypatch.setenv("ASSISTANT_INDEX", str(corpus_index.index))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    at = start()
+    at.text_input(key="glossary_term").set_value("API").run()
+    definitions = texts(at.sidebar)
+    assert any(d.startswith("**API**") and "application programming interface" in d for d in definitions)

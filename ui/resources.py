@@ -10,6 +10,7 @@ import streamlit as st
 from assistant.chain import Assistant
 from assistant.conversations import ConversationStore
 from assistant.documents import Section
+from assistant.embeddings import Embedder
 from assistant.settings import Settings
 
 # One refresh at a time: several sessions may notice a new index at once.
@@ -27,6 +28,18 @@ def load_store(path: str) -> ConversationStore:
     from pathlib import Path
 
     return ConversationStore(Path(path))
+
+
+@st.cache_resource(show_spinner="Loading the model that reads documents (first upload only)…")
+def _document_embedder(model: str) -> Embedder:
+    return Embedder(model)
+
+
+def ingest_embedder(assistant: Assistant) -> Embedder:
+    """The full embedding model for ingesting; questions may be served by a lighter encoder."""
+    if isinstance(assistant.embedder, Embedder):
+        return assistant.embedder
+    return _document_embedder(assistant.settings.model)
 
 
 def refresh(assistant: Assistant) -> bool:

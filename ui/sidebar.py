@@ -10,7 +10,7 @@ from assistant.safe_text import escape_markdown as esc
 from assistant.streaming import answer_modes
 from assistant.uploads import UPLOAD_TYPES, add_document
 from ui import actions
-from ui.resources import Context, refresh
+from ui.resources import Context, ingest_embedder, refresh
 
 MODE_LABELS = {"extractive": "Quoted from the guide (extractive)"}
 
@@ -94,7 +94,8 @@ def _add_document(ctx: Context) -> None:
     def progress(done: int, total: int) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Indexing: {done} of {total} passages")
 
-    result = add_document(upload.name, upload.getvalue(), ctx.settings, ctx.assistant.embedder, progress)
+    embedder = ingest_embedder(ctx.assistant)
+    result = add_document(upload.name, upload.getvalue(), ctx.settings, embedder, progress)
     bar.progress(1.0, text="Done." if result.ok else "Stopped.")
     if result.ok:
         refresh(ctx.assistant)
