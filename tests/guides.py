@@ -57,8 +57,9 @@ EXPECTED = {
 
 
 def write_pdf(path: Path) -> Path:
-    """Five pages: a large title, large numbered chapters, body-size numbered headings
-    (`1.1`, `2.3`, `Play 4:`), a large unnumbered heading, and a section running over a page break."""
+    """Five pages: a large title, large numbered chapters, bold body-size numbered headings
+    (`1.1`, `2.3`, `Play 4:`), a numbered list in body type, a large unnumbered heading, and a
+    section running over a page break."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -80,6 +81,9 @@ def write_pdf(path: Path) -> Path:
     heading("1. Leadership", 16)
     paragraph("Cyber security is a board matter, not only a job for the IT team. Members should "
               "expect a short report on incidents and risks at every audit committee.")
+    # A numbered list in body type: its items must not be taken for headings.
+    paragraph("1. Appoint a senior information risk owner")
+    paragraph("2. Report incidents to the audit committee")
     heading("1.1 The senior information risk owner", 11)
     paragraph("A senior information risk owner is a director who answers for information risk. "
               "They sign off the risk register and report to the chief executive.")

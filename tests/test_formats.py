@@ -32,6 +32,8 @@ def test_pdf_headings_from_type_size_and_numbers(generated_guides):
         # Set in the same size as "1. Leadership", so a sibling of the chapters, not a child.
         ("Working With Suppliers",),
     ]
+    assert sections[("1. Leadership",)].paragraphs[1:] == [
+        "Appoint a senior information risk owner", "Report incidents to the audit committee"]
     assert sections[("Play 4: Cyber resilience",)].title == "Play 4: Cyber resilience"
     assert "phishing drills every quarter" in sections[("Play 4: Cyber resilience",)].text
 

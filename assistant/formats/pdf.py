@@ -25,6 +25,7 @@ class _Line:
     text: str
     size: float
     page: int
+    bold: bool = False  # every piece of the line is set in a bold font
 
 
 def read(path: Path) -> list[Block]:
@@ -62,13 +63,15 @@ def _page_lines(page, number: int) -> list[_Line]:
     lines: list[_Line] = []
     current: list[str] = []
     sizes: list[float] = []
+    weights: list[bool] = []
 
     def end_line() -> None:
         text = normalise_space("".join(current))
         if text:
-            lines.append(_Line(text, max(sizes) if sizes else 0.0, number))
+            lines.append(_Line(text, max(sizes) if sizes else 0.0, number, bool(weights) and all(weights)))
         current.clear()
         sizes.clear()
+        weights.clear()
 
     def visit(text: str, cm, tm, font_dict, font_size) -> None:
         size = float(font_size or 0) * _scale(tm) * _scale(cm)
@@ -79,12 +82,21 @@ def _page_lines(page, number: int) -> list[_Line]:
             if piece.strip():
                 current.append(piece)
                 sizes.append(round(size, 1))
+                weights.append(_is_bold(font_dict))
             elif piece:
                 current.append(piece)
 
     page.extract_text(visitor_text=visit)
     end_line()
     return lines
+
+
+def _is_bold(font_dict) -> bool:
+    try:
+        name = str(font_dict.get("/BaseFont", "")) if font_dict else ""
+    except Exception:  # a damaged font dictionary only costs us the hint
+        return False
+    return any(mark in name.lower() for mark in ("bold", "black", "heavy", "semibold"))
 
 
 def _scale(matrix) -> float:
@@ -136,7 +148,13 @@ def _heading_levels(lines: list[_Line], body: float) -> list[int | None]:
     largest size) sits above everything, so later headings move down one level beneath it.
     """
     large = [ln.size >= body + 1.0 and _short(ln.text) and ln.text[-1] not in ".,;" for ln in lines]
-    numbered = [numbered_level(ln.text) if _short(ln.text) else None for ln in lines]
+    # In body-size type a number alone could start a list item; when the document uses bold at
+    # all, a body-size numbered heading must be bold too.
+    weighted = any(ln.bold for ln in lines)
+    numbered = [
+        numbered_level(ln.text) if _short(ln.text) and (big or ln.bold or not weighted) else None
+        for ln, big in zip(lines, large)
+    ]
     by_size = _levels_by_size(
         [ln.size for ln, big in zip(lines, large) if big],
         [(ln.size, n) for ln, big, n in zip(lines, large, numbered) if big and n],
