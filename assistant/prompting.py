@@ -2,7 +2,7 @@
 
 Excerpts are the retrieved sections, best first, each numbered `[n]` with its heading path, until
 the token budget (`llm_context_tokens`) is spent. After the first, a section joins only if its
-own evidence passes the refusal bar: weakly related sections would only distract a small model.
+own evidence comes near the refusal bar: weakly related sections would distract a small model.
 Tokens are estimated as characters / 4, which is close for English under the tokenisers of Llama,
 Mistral and GPT models and needs no extra model files. The excerpts sit inside `<excerpts>` tags,
 any tag-like text inside them is defused so a document cannot close the quote early, and the rules
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from langchain_core.prompts import ChatPromptTemplate
@@ -101,7 +101,10 @@ def _attribute(text: str) -> str:
 
 
 def select_excerpts(
-    hits: Sequence[Hit], index: GuideIndex, budget_tokens: int, min_similarity: float = 0.0
+    hits: Sequence[Hit],
+    index: GuideIndex,
+    budget_tokens: int,
+    admit: Callable[[Hit], bool] = lambda hit: True,
 ) -> list[Excerpt]:
     """The best sections that fit the budget; an oversized section gives its matching chunks.
 
@@ -109,14 +112,14 @@ def select_excerpts(
         hits: retrieved sections, best first.
         index: the index the hits came from (for the text of matching chunks).
         budget_tokens: estimated tokens of excerpt text allowed in all.
-        min_similarity: the evidence a section after the first needs to be included.
+        admit: whether a section after the first has evidence enough to be shown.
     """
     excerpts: list[Excerpt] = []
     left = budget_tokens
     for hit in hits:
         if len(excerpts) >= MAX_EXCERPTS or left < _MIN_EXCERPT_TOKENS:
             break
-        if excerpts and hit.similarity < min_similarity:
+        if excerpts and not admit(hit):
             continue
         text = hit.section.text.strip()
         if estimate_tokens(text) > left:

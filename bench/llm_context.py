@@ -25,7 +25,7 @@ from assistant.ingest import ingest  # noqa: E402
 from assistant.llm_chain import _EXCERPT_EVIDENCE  # noqa: E402
 from assistant.metrics import section_matches  # noqa: E402
 from assistant.prompting import estimate_tokens, select_excerpts  # noqa: E402
-from assistant.refusal import CALIBRATED_THRESHOLD, should_refuse  # noqa: E402
+from assistant.refusal import CALIBRATED_THRESHOLD, evidence, should_refuse  # noqa: E402
 from assistant.retrieval import GuideIndex  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
@@ -59,7 +59,9 @@ def main() -> int:
         for factor in FACTORS:
             counts, tokens, found, scoped = [], [], 0, 0
             for q, hits in asked:
-                excerpts = select_excerpts(hits, index, settings.llm_context_tokens, factor * threshold)
+                bar = factor * threshold
+                excerpts = select_excerpts(hits, index, settings.llm_context_tokens,
+                                           admit=lambda hit, bar=bar: evidence([hit]) >= bar)
                 counts.append(len(excerpts))
                 tokens.append(sum(estimate_tokens(e.text) for e in excerpts))
                 if q.in_scope:
