@@ -13,14 +13,12 @@ from pathlib import Path
 
 import pytest
 from guides import write_markdown, write_pdf
+from index_state import observe
 
 import assistant.documents
-from assistant.chain import Assistant
 from assistant.cli import main
 from assistant.ingest import ingest
-from assistant.store import COLLECTIONS, backend_for, open_generation
-
-PROBE = "Who should lead digital change?"
+from assistant.store import COLLECTIONS
 
 
 def _encrypted(path: Path) -> None:
@@ -59,21 +57,9 @@ BAD_FILES = {
 }
 
 
-def _observe(settings, embedder) -> dict:
-    """Everything a reader of the index can see: live generation, record counts, a full answer."""
-    generation = open_generation(settings)
-    try:
-        counts = {kind: generation.collections[kind].count() for kind in COLLECTIONS}
-    finally:
-        generation.close()
-    answer = Assistant(settings, embedder).ask(PROBE).to_json()
-    answer.pop("timings_ms")  # the only part that may differ between two identical runs
-    return {"generation": backend_for(settings).current(), "counts": counts, "answer": answer}
-
-
 @pytest.fixture
 def baseline(fresh_copy, embedder):
-    return _observe(fresh_copy, embedder)
+    return observe(fresh_copy, embedder)
 
 
 @pytest.mark.parametrize("name", sorted(BAD_FILES))
@@ -87,7 +73,7 @@ def test_a_bad_file_is_named_and_the_index_is_untouched(name, tmp_path, fresh_co
     assert name in problem and message in problem
     assert "\n" not in problem and "Traceback" not in problem
     assert not report.published
-    assert _observe(fresh_copy, embedder) == baseline
+    assert observe(fresh_copy, embedder) == baseline
 
 
 def test_bad_files_beside_a_good_one_only_the_good_one_goes_in(tmp_path, fresh_copy, baseline, embedder):
@@ -103,7 +89,7 @@ def test_bad_files_beside_a_good_one_only_the_good_one_goes_in(tmp_path, fresh_c
     assert report.published and report.files == 1
     named = sorted(name for name in BAD_FILES if any(name in p for p in report.problems))
     assert named == sorted(BAD_FILES) and len(report.problems) == len(BAD_FILES)
-    after = _observe(fresh_copy, embedder)
+    after = observe(fresh_copy, embedder)
     assert after["generation"] != baseline["generation"]
     assert all(after["counts"][k] > baseline["counts"][k] for k in COLLECTIONS)
     # What was already indexed answers exactly as before.
@@ -119,7 +105,7 @@ def test_the_command_line_names_the_oversized_file_and_exits_1(tmp_path, fresh_c
     err = capsys.readouterr().err
     assert code == 1
     assert "minutes.txt is 200 MB, over the 100 MB limit" in err and "ASSISTANT_MAX_FILE_MB" in err
-    assert _observe(fresh_copy, embedder) == baseline
+    assert observe(fresh_copy, embedder) == baseline
 
 
 @pytest.mark.parametrize(
@@ -151,4 +137,4 @@ def test_a_file_that_vanishes_mid_ingest(moment, message, tmp_path, fresh_copy, 
     assert not doomed.exists()
     assert report.problems == [report.problems[0]] and "doomed.md" in report.problems[0]
     assert message in report.problems[0]
-    assert _observe(fresh_copy, embedder) == baseline
+    assert observe(fresh_copy, embedder) == baseline

@@ -1,0 +1,26 @@
+"""What a reader of an index can observe, so tests can say "exactly as before" and mean it."""
+
+from __future__ import annotations
+
+from assistant.chain import Assistant
+from assistant.embeddings import Embedder
+from assistant.settings import Settings
+from assistant.store import COLLECTIONS, backend_for, open_generation
+
+PROBE = "Who should lead digital change?"
+
+
+def observe(settings: Settings, embedder: Embedder, question: str = PROBE) -> dict:
+    """Live generation, record counts per collection, and the full answer to a probe question."""
+    generation = open_generation(settings)
+    try:
+        counts = {kind: generation.collections[kind].count() for kind in COLLECTIONS}
+    finally:
+        generation.close()
+    helper = Assistant(settings, embedder)
+    try:
+        answer = helper.ask(question).to_json()
+    finally:
+        helper.index.close()
+    answer.pop("timings_ms")  # the only part that may differ between two identical runs
+    return {"generation": backend_for(settings).current(), "counts": counts, "answer": answer}
