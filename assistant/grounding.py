@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.prompting import SENTINEL
+from assistant.sentences import split_sentences
 
 # `[2]`, `[2, 3]`, `[2][3]`, `[1-3]`, `[excerpt 2]`: the shapes small models write.
 _MARKER = re.compile(
@@ -58,6 +59,20 @@ def check_reply(reply: str, excerpt_count: int) -> Checked:
     text = _SPACE_BEFORE_PUNCTUATION.sub(r"\1", text)
     text = re.sub(r"[ \t]{2,}", " ", text).strip()
     return Checked(text, cited=list(renumber), invalid=sorted(invalid))
+
+
+def clip_words(reply: str, max_words: int) -> str:
+    """Whole sentences from the start of a rambling reply, up to `max_words` words (at least one)."""
+    if len(reply.split()) <= max_words:
+        return reply
+    kept: list[str] = []
+    words = 0
+    for sentence in split_sentences(reply):
+        words += len(sentence.split())
+        if kept and words > max_words:
+            break
+        kept.append(sentence)
+    return " ".join(kept)
 
 
 def _numbers(group: str) -> list[int]:

@@ -30,7 +30,7 @@ from assistant.chain import Answer, State, to_answer
 from assistant.chain import _timed as timed
 from assistant.embeddings import Embedder
 from assistant.followup import retrieval_query
-from assistant.grounding import Checked, check_reply
+from assistant.grounding import Checked, check_reply, clip_words
 from assistant.llm import model_name
 from assistant.prompting import (
     ANSWER_PROMPT,
@@ -48,6 +48,9 @@ from assistant.settings import Settings
 
 History = Sequence[tuple[str, str]]
 _FALLBACK = "so this answer is quoted directly from the guide instead."
+# The prompt asks for `answer_words`; a reply running past half as much again is cut to whole
+# sentences, so a rambling small model cannot bury the answer.
+_WORDS_TOLERANCE = 1.5
 # Sections after the first are excerpted only if their own evidence reaches this share of the refusal
 # bar. On the dev questions (bench/llm_context.py) 0.8 kept the gold section among the excerpts as
 # often as no bar at all (40 of 41), with 12% fewer excerpt tokens; 1.0 lost one.
@@ -114,9 +117,14 @@ class LLMAnswerer:
             yield self.fallback(question, history, self._note("gave an empty reply"))
             return
         started = time.perf_counter()
-        checked = check_reply(reply, len(state["excerpts"]))
+        limit = int(self.settings.answer_words * _WORDS_TOLERANCE)
+        clipped = clip_words(reply, limit)
+        checked = check_reply(clipped, len(state["excerpts"]))
         state["timings"]["ground"] = (time.perf_counter() - started) * 1000
-        yield self._finish(state, checked, refused=not checked.grounded)
+        answer = self._finish(state, checked, refused=not checked.grounded)
+        if clipped != reply and not answer.refused:
+            answer.notes.append(f"The language model's reply was cut to its first {limit} words or so.")
+        yield answer
 
     def rewrite(self, question: str, history: History) -> str:
         """A standalone version of a follow-up; the heuristic query if the reply is unusable.

@@ -13,7 +13,7 @@ from langchain_core.language_models.fake_chat_models import (
 
 from assistant.chain import Answer, build_chain
 from assistant.errors import UsageError
-from assistant.grounding import check_reply
+from assistant.grounding import check_reply, clip_words
 from assistant.llm import DEFAULT_OLLAMA_MODEL, chat_model
 from assistant.llm_chain import LLMAnswerer
 from assistant.prompting import defuse, estimate_tokens, render_conversation, select_excerpts
@@ -58,6 +58,21 @@ def test_sentinel_in_any_form_means_not_answered(reply):
 def test_a_reply_with_no_valid_marker_is_not_grounded():
     assert not check_reply("Councils should publish data.", 3).grounded
     assert not check_reply("Councils should publish data [4].", 3).grounded
+
+
+def test_a_rambling_reply_is_cut_to_whole_sentences():
+    reply = " ".join(f"Sentence number {i} says something useful [1]." for i in range(40))
+    clipped = clip_words(reply, 30)
+    assert clipped.endswith("[1].") and len(clipped.split()) <= 30
+    assert reply.startswith(clipped) and clip_words("Short [1].", 30) == "Short [1]."
+
+
+def test_a_long_answer_is_shortened_with_a_note(mini_index, embedder, index):
+    reply = " ".join(f"Open data point {i} is explained here for members [1]." for i in range(60))
+    model = FakeListChatModel(responses=[reply])
+    answer = _answerer(mini_index, embedder, index, model, answer_words=40).ask(OPEN_DATA)
+    assert not answer.refused and len(answer.answer.split()) <= 60
+    assert any("cut to its first 60 words" in n for n in answer.notes)
 
 
 # --- building the prompt ----------------------------------------------------------------------
