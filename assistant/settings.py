@@ -46,7 +46,7 @@ class Settings:
         "Evidence score below which the answer is 'the guide does not cover this'; "
         "0 means the value calibrated on the dev questions.",
     )
-    answer_words: int = _setting(150, "Longest extractive answer, in words.")
+    answer_words: int = _setting(150, "Longest answer, in words (a language model is asked for this too).")
     max_question_chars: int = _setting(4000, "Longest question accepted, in characters.")
     chunk_chars: int = _setting(900, "Largest chunk, in characters (the model reads ~1,000).")
     llm: str = _setting("none", "Answer generator: none (extractive), ollama or openai.")
