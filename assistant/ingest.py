@@ -158,10 +158,15 @@ def _write(backend, base, changed, report, settings, embedder, progress) -> None
         generation = None
         backend.publish(name)
         report.published = True
-    except BaseException:
+    except BaseException as exc:
         if generation is not None:
             generation.close()
         backend.discard(name)
+        if isinstance(exc, OSError):  # a full disk or a folder we may not write to
+            raise AssistantError(
+                f"Could not write the new index at {backend.describe()} ({exc.strerror or exc}); "
+                "the previous index is unchanged."
+            ) from None
         raise
 
 

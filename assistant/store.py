@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import IndexBusyError, IndexMismatchError, NoIndexError
+from assistant.errors import AssistantError, IndexBusyError, IndexMismatchError, NoIndexError
 from assistant.settings import Settings
 
 COLLECTIONS = ("chunks", "sections", "sentences")
@@ -106,8 +106,15 @@ class LocalBackend:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / _LOCK, "a+") as handle:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = open(self.root / _LOCK, "a+")  # noqa: SIM115 (closed by the `with` below)
+        except OSError as exc:
+            raise AssistantError(
+                f"The index folder {self.root} cannot be written ({exc.strerror or exc}); "
+                "choose another with --index or ASSISTANT_INDEX."
+            ) from None
+        with handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

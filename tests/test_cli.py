@@ -226,6 +226,15 @@ def test_a_folder_with_no_documents_is_named(capsys, writable, baseline, tmp_pat
     assert snapshot(capsys, writable) == baseline
 
 
+def test_an_index_path_that_is_a_file_is_one_sentence(capsys, tmp_path):
+    taken = tmp_path / "index"
+    taken.write_text("not a folder", encoding="utf-8")
+    code, _, err = run(capsys, "ingest", FIXTURES / "mini-guide.md", "--index", taken)
+    assert code == 1
+    assert_one_sentence(err, str(taken), "cannot be written")
+    assert taken.read_text(encoding="utf-8") == "not a folder"
+
+
 def test_control_characters_and_emoji_in_a_question_still_get_an_answer(capsys, formats_index):
     question = "\x1b[31mHow often\x00 should the council run 🎣 phishing\u200b drills?\x07 🙂"
     data = ask_json(capsys, formats_index.index, question)
