@@ -126,7 +126,11 @@ class Assistant:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model)
+        if embedder is None:
+            from assistant.question_encoder import question_encoder
+
+            embedder = question_encoder(settings)  # ONNX when exported: no torch import at start
+        self.embedder = embedder
         self.index = GuideIndex(settings, self.embedder)
         self.chain = build_chain(settings, self.embedder, self.index)
         self.generator = self._generator()

@@ -147,6 +147,9 @@ def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     for problem in report.problems:
         print(f"assistant: {problem}", file=sys.stderr)
     print(report.summary())
+    from assistant.question_encoder import export_after_ingest
+
+    export_after_ingest(settings, embedder)  # lets `ask` start without torch (see question_encoder)
     return 1 if report.problems else 0
 
 
@@ -181,7 +184,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         print("assistant: warning: --api-key can be seen by other users of this machine; "
               "prefer the ASSISTANT_LLM_API_KEY environment variable.", file=sys.stderr)
     open_generation(settings).close()  # no index yet: say so before loading the model
-    answer = Assistant(settings, loaded_embedder(settings)).ask(args.question)
+    from assistant.question_encoder import question_encoder
+
+    answer = Assistant(settings, question_encoder(settings)).ask(args.question)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0

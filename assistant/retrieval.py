@@ -18,10 +18,13 @@ from assistant.settings import Settings
 from assistant.store import Generation, backend_for, check_model, loads_path, open_generation
 
 # Reciprocal rank fusion constant and per-ranking weights. The constant is the customary 60; the
-# weights were chosen on the dev questions only (see README, "Calibration").
+# weights were chosen by `bench/calibrate.py` on tests/eval/dev.jsonl only (README, "Calibration"):
+# section vectors (the mean of a section's chunks) proved the strongest single ranking there.
 RRF_K = 60
-WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 0.6, "bm25": 0.8}
+WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 1.5, "bm25": 1.0}
 _DEPTH = 40
+
+Rankings = tuple[list[tuple[str, float]], list[tuple[str, float]], list[tuple[str, float]]]
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Hit:
     similarity: float  # best cosine similarity of the question to any of its chunks
     chunk_ids: list[str] = field(default_factory=list)
     lexical: float = 0.0  # best BM25 score of its chunks
+    coverage: float = 1.0  # share of the question's terms found anywhere in the section
 
     def to_json(self) -> dict:
         s = self.section
@@ -45,6 +49,7 @@ class Hit:
             "page_end": s.page_end,
             "score": round(self.similarity, 4),
             "fused_score": round(self.score, 5),
+            "coverage": round(self.coverage, 3),
         }
 
 
@@ -64,9 +69,12 @@ class GuideIndex:
             cid: m["section_id"] for cid, m in zip(chunks["ids"], chunks["metadatas"])
         }
         self.chunk_text: dict[str, str] = dict(zip(chunks["ids"], chunks["documents"]))
-        self._bm25 = _Lexical(
-            [f"{m.get('context', '')}: {d}" for d, m in zip(chunks["documents"], chunks["metadatas"])]
-        )
+        texts = [f"{m.get('context', '')}: {d}" for d, m in zip(chunks["documents"], chunks["metadatas"])]
+        self._bm25 = _Lexical(texts)
+        # Each section's vocabulary, to tell how much of a question it speaks to (see `Hit.coverage`).
+        self._terms: dict[str, set[str]] = {}
+        for cid, terms in zip(self.chunk_ids, self._bm25.terms(texts)):
+            self._terms.setdefault(self.chunk_section[cid], set()).update(terms)
         # Chroma's embedded client is shared per process; queries from many threads are serialised.
         self._lock = threading.Lock()
 
@@ -95,8 +103,15 @@ class GuideIndex:
         ]
 
     def search(self, query: str, vector: np.ndarray, k: int) -> list[Hit]:
+        """The k best sections for a question (its text for BM25, its vector for the rest)."""
         if not self.chunk_ids:
             return []
+        return self.fuse(query, self.rankings(query, vector), k)
+
+    def rankings(self, query: str, vector: np.ndarray) -> Rankings:
+        """The three rankings before fusion: (chunk, cosine), (section, cosine), (chunk, BM25)."""
+        if not self.chunk_ids:
+            return [], [], []
         depth = min(_DEPTH, len(self.chunk_ids))
         with self._lock:
             dense = self.generation.chunks.query(
@@ -111,9 +126,14 @@ class GuideIndex:
             zip(by_section["ids"][0], (1.0 - np.asarray(by_section["distances"][0])).tolist())
         )
         lexical = [(self.chunk_ids[i], s) for i, s in self._bm25.top(query, depth) if s > 0]
-        return self._fuse(chunk_hits, section_hits, lexical, k)
+        return chunk_hits, section_hits, lexical
 
-    def _fuse(self, chunk_hits, section_hits, lexical, k: int) -> list[Hit]:
+    def fuse(
+        self, query: str, rankings: Rankings, k: int, weights: dict[str, float] | None = None
+    ) -> list[Hit]:
+        """Reciprocal rank fusion of the three rankings, by section."""
+        chunk_hits, section_hits, lexical = rankings
+        weights = weights or WEIGHTS
         fused: dict[str, float] = {}
         similarity: dict[str, float] = {}
         evidence: dict[str, list[str]] = {}
@@ -136,18 +156,24 @@ class GuideIndex:
             best_lexical[sid] = max(best_lexical.get(sid, 0.0), score)
             if cid not in evidence.setdefault(sid, []):
                 evidence[sid].append(cid)
-        vote([self.chunk_section[c] for c, _ in chunk_hits], WEIGHTS["dense_chunks"])
-        vote([sid for sid, _ in section_hits if sid in self.sections], WEIGHTS["dense_sections"])
-        vote([self.chunk_section[c] for c, _ in lexical], WEIGHTS["bm25"])
+        vote([self.chunk_section[c] for c, _ in chunk_hits], weights["dense_chunks"])
+        vote([sid for sid, _ in section_hits if sid in self.sections], weights["dense_sections"])
+        vote([self.chunk_section[c] for c, _ in lexical], weights["bm25"])
         for sid, sim in section_hits:
             similarity.setdefault(sid, sim)
-        ranked = sorted(fused, key=lambda sid: (-fused[sid], -similarity.get(sid, 0.0)))
+        ranked = [sid for sid in sorted(fused, key=lambda sid: (-fused[sid], -similarity.get(sid, 0.0)))
+                  if sid in self.sections]
+        asked = set(self._bm25.terms([query])[0])
         return [
             Hit(self.sections[sid], fused[sid], similarity.get(sid, 0.0), evidence.get(sid, []),
-                best_lexical.get(sid, 0.0))
+                best_lexical.get(sid, 0.0), self._coverage(asked, sid))
             for sid in ranked[:k]
-            if sid in self.sections
         ]
+
+    def _coverage(self, asked: set[str], section_id: str) -> float:
+        if not asked:
+            return 1.0
+        return len(asked & self._terms.get(section_id, set())) / len(asked)
 
 
 class _Lexical:
@@ -164,6 +190,15 @@ class _Lexical:
         if texts:
             tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
             self._retriever.index(tokens, show_progress=False)
+
+    def terms(self, texts: list[str]) -> list[list[str]]:
+        """The stemmed, stop-word-free terms BM25 sees in each text."""
+        if not texts:
+            return []
+        tokens = self._bm25s.tokenize(
+            texts, stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+        )
+        return [[t for t in words if t] for words in tokens]
 
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
         if not self._size:

@@ -1,0 +1,212 @@
+"""Three baselines and our pipeline, scored on the same corpus and questions.
+
+(a) `tutorial`: the LangChain tutorial RAG a developer would write: the corpus files' raw text cut
+    by `RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)`, stored in Chroma
+    through `langchain-chroma` with the same MiniLM model, `similarity_search(k=4)`. A retrieved
+    chunk counts for the section it lies in (the one holding most of its characters).
+(b) `bm25`: BM25 alone over our chunks, grouped by section.
+(c) `dense`: vector search alone over our chunks, grouped by section.
+(d) `assistant`: the whole `Assistant.ask`, as `assistant eval` runs it.
+
+Baselines never refuse (in the tutorial an LLM would decide), so their refusal figures are empty.
+Run: .venv/bin/python bench/baselines.py tests/eval/dev.jsonl [--index DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import assistant  # noqa: F401  (offline and no-telemetry environment first)
+from assistant.documents import Section, find_files, read_sections
+from assistant.embeddings import Embedder
+from assistant.evaluation import EvalQuestion, load_questions, run, score
+from assistant.retrieval import GuideIndex
+from assistant.settings import Settings
+
+Ranker = Callable[[str], list[dict]]
+
+
+def _section_json(section: Section) -> dict:
+    return {"section_id": section.section_id, "title": section.title, "path": list(section.path),
+            "source": section.source}
+
+
+def _grouped(section_ids: list[str], sections: dict[str, Section]) -> list[dict]:
+    """Chunk hits -> distinct sections, in order of their best chunk."""
+    seen: list[str] = []
+    for sid in section_ids:
+        if sid not in seen:
+            seen.append(sid)
+    return [_section_json(sections[sid]) for sid in seen if sid in sections]
+
+
+class TutorialRag:
+    """Baseline (a), built in a throwaway folder from the raw text of the corpus files."""
+
+    def __init__(self, corpus: Path, embedder: Embedder, workdir: Path) -> None:
+        from langchain_chroma import Chroma
+        from langchain_core.documents import Document
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        from assistant.store import chroma_settings
+
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
+        self.sections: dict[str, Section] = {}
+        documents: list[Document] = []
+        files, _ = find_files([corpus])
+        for file in files:
+            raw = file.path.read_text(encoding="utf-8", errors="replace")
+            spans = _section_spans(raw, read_sections(file))
+            self.sections.update({s.section_id: s for s, _, _ in spans})
+            for doc in splitter.create_documents([raw], metadatas=[{"source": file.source}]):
+                start = doc.metadata["start_index"]
+                doc.metadata["section_id"] = _owner(spans, start, start + len(doc.page_content))
+                documents.append(doc)
+        self.chunks = len(documents)
+        self.store = Chroma(collection_name="tutorial", embedding_function=embedder,
+                            persist_directory=str(workdir), client_settings=chroma_settings())
+        self.store.add_documents(documents)
+
+    def rank(self, question: str) -> list[dict]:
+        docs = self.store.similarity_search(question, k=4)
+        return _grouped([d.metadata["section_id"] for d in docs], self.sections)
+
+
+def _section_spans(raw: str, sections: list[Section]) -> list[tuple[Section, int, int]]:
+    """Each section's character span in the raw file: from its heading to the next heading."""
+    starts: list[tuple[Section, int]] = []
+    cursor = 0
+    for section in sections:
+        at = raw.find(section.title, cursor)
+        if at < 0:  # a heading rewritten by the reader: keep it after the previous one
+            at = cursor
+        starts.append((section, at))
+        cursor = at
+    ends = [start for _, start in starts[1:]] + [len(raw)]
+    return [(section, start, end) for (section, start), end in zip(starts, ends)]
+
+
+def _owner(spans: list[tuple[Section, int, int]], start: int, end: int) -> str:
+    """The section holding most of the characters start..end."""
+    best = max(spans, key=lambda span: min(end, span[2]) - max(start, span[1]))
+    return best[0].section_id
+
+
+def bm25_ranker(index: GuideIndex) -> Ranker:
+    """Baseline (b)."""
+
+    def rank(question: str) -> list[dict]:
+        hits = index._bm25.top(question, 40)
+        return _grouped([index.chunk_section[index.chunk_ids[i]] for i, s in hits if s > 0],
+                        index.sections)[:10]
+
+    return rank
+
+
+def dense_ranker(index: GuideIndex, embedder: Embedder) -> Ranker:
+    """Baseline (c)."""
+
+    def rank(question: str) -> list[dict]:
+        vector = embedder.encode([question])[0]
+        depth = min(40, len(index.chunk_ids))
+        found = index.generation.chunks.query(query_embeddings=[vector], n_results=depth)
+        return _grouped([index.chunk_section[c] for c in found["ids"][0]], index.sections)[:10]
+
+    return rank
+
+
+class _RankerAsAssistant:
+    """Lets `assistant.evaluation.run` time and score a bare ranker; it never refuses."""
+
+    def __init__(self, rank: Ranker) -> None:
+        self._rank = rank
+
+    def ask(self, question: str):
+        ranked = self._rank(question)
+        return _Ranked([_Plain(s) for s in ranked])
+
+
+class _Plain:
+    def __init__(self, data: dict) -> None:
+        self._data = data
+
+    def to_json(self) -> dict:
+        return self._data
+
+
+class _Ranked:
+    refused = False
+
+    def __init__(self, hits: list[_Plain]) -> None:
+        self.hits = hits
+
+
+def score_system(name: str, asker, questions: list[EvalQuestion], refuses: bool) -> dict:
+    records = run(questions, asker, 10)
+    metrics = score(records)
+    paraphrase = metrics["by_kind"].get("paraphrase", {})
+    row = {
+        "system": name,
+        **{k: metrics["overall"][k] for k in ("recall@1", "recall@3", "recall@5", "mrr@10")},
+        "paraphrase_recall@3": paraphrase.get("recall@3"),
+        "out_of_scope_refused": metrics["refusal"]["out_of_scope_refused"] if refuses else None,
+        "in_scope_wrongly_refused": metrics["refusal"]["in_scope_wrongly_refused"] if refuses else None,
+        "p50_ms": metrics["latency_ms"]["p50"],
+        "p95_ms": metrics["latency_ms"]["p95"],
+    }
+    return row
+
+
+def compare(question_files: list[Path], settings: Settings, embedder: Embedder) -> dict:
+    """All four systems on each question file; ratios are to baseline (a)."""
+    from assistant.chain import Assistant
+
+    ours = Assistant(settings)  # as `assistant ask` loads it (its own question encoder)
+    index = GuideIndex(settings, embedder)
+    with tempfile.TemporaryDirectory() as workdir:
+        started = time.perf_counter()
+        tutorial = TutorialRag(settings.corpus, embedder, Path(workdir))
+        build_s = time.perf_counter() - started
+        systems = [
+            ("(a) LangChain tutorial RAG", _RankerAsAssistant(tutorial.rank), False),
+            ("(b) BM25 alone", _RankerAsAssistant(bm25_ranker(index)), False),
+            ("(c) dense alone", _RankerAsAssistant(dense_ranker(index, embedder)), False),
+            ("assistant (ours)", ours, True),
+        ]
+        results: dict = {"tutorial_chunks": tutorial.chunks, "tutorial_build_s": round(build_s, 2)}
+        for path in question_files:
+            questions = load_questions(path)
+            rows = [score_system(name, asker, questions, refuses) for name, asker, refuses in systems]
+            base = rows[0]
+            for row in rows:
+                row["recall@3_vs_a"] = _ratio(row["recall@3"], base["recall@3"])
+                row["p50_vs_a"] = _ratio(row["p50_ms"], base["p50_ms"])
+            results[path.stem] = rows
+        tutorial.store.delete_collection()
+    index.close()
+    return results
+
+
+def _ratio(value: float | None, base: float | None) -> float | None:
+    return round(value / base, 2) if value is not None and base else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("files", nargs="+", type=Path, help="JSONL question files")
+    parser.add_argument("--index", type=Path, help="index folder built from --corpus")
+    parser.add_argument("--corpus", type=Path, help="corpus folder (default: corpus/)")
+    args = parser.parse_args()
+    settings = Settings.load(index=args.index, corpus=args.corpus)
+    print(json.dumps(compare(args.files, settings, Embedder(settings.model)), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

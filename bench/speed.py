@@ -1,0 +1,214 @@
+"""Speed and scale: ingest throughput, warm and cold answers, peak memory, and larger corpora.
+
+- Ingest: `assistant ingest` of corpus/ and of a generated 200-page PDF, each in a new process into
+  an empty index (chunks/s, pages/s; sentences are embedded too, for extractive answers).
+- Warm latency: the whole `Assistant.ask` in process, after one warm-up question, over the questions
+  of the given files (the question encoder `ask` uses: ONNX when exported, see question_encoder).
+- Cold start: `python -m assistant ask ...` in a new process until it prints, several runs; its
+  peak RSS (the most memory the answering process held) comes from the same runs.
+- Scale: the guide copied N times (x1, x10, x100), each copy's headings numbered and its paragraphs
+  shuffled with a fixed seed so every chunk's text, and so its vector, differs; warm latency then.
+
+Run: .venv/bin/python bench/speed.py [--scales 1,10,100] [questions.jsonl ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import assistant  # noqa: F401  (offline and no-telemetry environment first)
+from assistant.evaluation import load_questions
+from assistant.metrics import latency_scores, percentile
+from assistant.settings import PROJECT_ROOT, Settings
+
+PYTHON = sys.executable
+_HEADING = re.compile(r"^(#+)\s+(.*)$")
+
+
+def _measure(args: list[str]) -> dict:
+    """Run a command in a new process; wall time, CPU time and peak RSS from the kernel's accounting."""
+    started = time.perf_counter()
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=PROJECT_ROOT)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    out, err = child.stdout.read().decode(), child.stderr.read().decode(errors="replace")
+    child.stdout.close()
+    child.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(map(str, args))} failed: {err[-500:]}")
+    return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+            "peak_rss_mib": round(usage.ru_maxrss / 1024), "stdout": out}
+
+
+def _ingest(paths: list[Path], index: Path) -> dict:
+    result = _measure([PYTHON, "-m", "assistant", "ingest", *map(str, paths), "--index", str(index)])
+    found = re.search(r"(\d+) sections, (\d+) chunks", result["stdout"])
+    result["sections"], result["chunks"] = (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+    del result["stdout"]
+    return result
+
+
+def write_pdf(path: Path, source: Path, pages: int = 200) -> Path:
+    """A PDF of `pages` pages from the guide's own headings and paragraphs, repeated as needed."""
+    from fpdf import FPDF
+
+    blocks = _markdown_blocks(source.read_text(encoding="utf-8"))
+    pdf = FPDF()
+    pdf.set_auto_page_break(True, margin=15)
+    round_ = 0
+    while pdf.page_no() < pages:
+        round_ += 1
+        for level, text in blocks:
+            if pdf.page_no() >= pages:
+                break
+            if level:
+                if level <= 2:
+                    pdf.add_page()
+                pdf.set_font("Helvetica", "B", {1: 20, 2: 16}.get(level, 12))
+                pdf.multi_cell(0, 8, _latin1(f"{text} ({round_})" if level > 1 else text),
+                               new_x="LMARGIN", new_y="NEXT")
+            else:
+                pdf.set_font("Helvetica", "", 11)
+                pdf.multi_cell(0, 6, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2)
+    pdf.output(str(path))
+    return path
+
+
+def _latin1(text: str) -> str:
+    """fpdf2's core fonts are Latin-1; typographic quotes and dashes become plain ones."""
+    plain = text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-",
+                                          "…": "...", "•": "-"}))
+    return plain.encode("latin-1", errors="replace").decode("latin-1")
+
+
+def _markdown_blocks(text: str) -> list[tuple[int, str]]:
+    """(heading level or 0, text) for each heading and paragraph of a Markdown file."""
+    blocks: list[tuple[int, str]] = []
+    for part in re.split(r"\n\s*\n", text):
+        part = part.strip()
+        if not part:
+            continue
+        match = _HEADING.match(part.splitlines()[0])
+        if match:
+            blocks.append((len(match.group(1)), match.group(2).strip()))
+            rest = "\n".join(part.splitlines()[1:]).strip()
+            if rest:
+                blocks.append((0, rest))
+        else:
+            blocks.append((0, " ".join(part.split())))
+    return blocks
+
+
+def write_copies(source: Path, folder: Path, copies: int) -> list[Path]:
+    """`copies` variants of a Markdown guide: headings numbered by copy, paragraphs shuffled."""
+    blocks = _markdown_blocks(source.read_text(encoding="utf-8"))
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for n in range(1, copies + 1):
+        rng = random.Random(n)
+        lines: list[str] = []
+        section: list[str] = []
+        for level, text in [*blocks, (1, "")]:  # a last heading flushes the last section
+            if level:
+                rng.shuffle(section)
+                lines.extend(p + "\n" for p in section)
+                section = []
+                if text:
+                    lines.append(f"{'#' * level} {text} (copy {n})\n" if level > 1 else f"# {text}\n")
+            else:
+                section.append(text)
+        path = folder / f"guide-copy-{n:03d}.md"
+        path.write_text("\n".join(lines), encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def warm_latency(settings: Settings, questions: list[str]) -> dict:
+    from assistant.chain import Assistant
+
+    bot = Assistant(settings)
+    bot.ask(questions[0])
+    times = []
+    for q in questions:
+        started = time.perf_counter()
+        bot.ask(q)
+        times.append((time.perf_counter() - started) * 1000)
+    stages: dict[str, list[float]] = {}
+    for q in questions[:20]:
+        for stage, ms in bot.ask(q).timings_ms.items():
+            stages.setdefault(stage, []).append(ms)
+    bot.index.close()
+    return {**latency_scores(times), "stage_p50_ms": {s: percentile(v, 50) for s, v in stages.items()},
+            "encoder": type(bot.embedder).__name__}
+
+
+def cold_start(index: Path, question: str, runs: int) -> dict:
+    results = [_measure([PYTHON, "-m", "assistant", "ask", question, "--index", str(index)])
+               for _ in range(runs)]
+    walls = [r["wall_s"] for r in results]
+    return {"runs": runs, "wall_s_median": percentile(walls, 50), "wall_s_all": walls,
+            "cpu_s_median": percentile([r["cpu_s"] for r in results], 50),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in results)}
+
+
+def measure(corpus: Path, question_files: list[Path], scales: list[int], cold_runs: int = 3) -> dict:
+    questions = [q.question for f in question_files for q in load_questions(f)]
+    guide = sorted(corpus.glob("*.md"))[0]
+    results: dict = {"cpu_count": os.cpu_count(), "load_average_at_start": os.getloadavg()}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        index = tmp_path / "index"
+        ingest = _ingest([corpus], index)
+        ingest["chunks_per_s"] = round(ingest["chunks"] / ingest["wall_s"], 1)
+        results["ingest_corpus"] = ingest
+        pdf = write_pdf(tmp_path / "generated-200-pages.pdf", guide)
+        pdf_run = _ingest([pdf], tmp_path / "pdf-index")
+        pdf_run["pages"] = 200
+        pdf_run["pages_per_s"] = round(200 / pdf_run["wall_s"], 2)
+        pdf_run["chunks_per_s"] = round(pdf_run["chunks"] / pdf_run["wall_s"], 1)
+        results["ingest_pdf"] = pdf_run
+        settings = Settings.load(index=index, chroma_url="")
+        results["warm"] = warm_latency(settings, questions)
+        results["cold_start"] = cold_start(index, questions[0], cold_runs)
+        results["scale"] = {}
+        for n in scales:
+            if n == 1:
+                scaled = settings
+                chunks = ingest["chunks"]
+            else:
+                files = write_copies(guide, tmp_path / f"x{n}", n)
+                run = _ingest([tmp_path / f"x{n}"], tmp_path / f"x{n}-index")
+                chunks = run["chunks"]
+                scaled = Settings.load(index=tmp_path / f"x{n}-index", chroma_url="")
+                del files
+            warm = warm_latency(scaled, questions)
+            results["scale"][f"x{n}"] = {"chunks": chunks, "p50_ms": warm["p50"], "p95_ms": warm["p95"]}
+            print(f"scale x{n}: {results['scale'][f'x{n}']}", file=sys.stderr)
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Speed and scale figures for the assistant.")
+    parser.add_argument("files", nargs="*", type=Path,
+                        default=[Path("tests/eval/dev.jsonl"), Path("tests/eval/holdout.jsonl")])
+    parser.add_argument("--corpus", type=Path, default=PROJECT_ROOT / "corpus")
+    parser.add_argument("--scales", default="1,10,100", help="corpus multiples, comma-separated")
+    parser.add_argument("--cold-runs", type=int, default=3)
+    args = parser.parse_args()
+    scales = [int(s) for s in args.scales.split(",") if s]
+    print(json.dumps(measure(args.corpus, args.files, scales, args.cold_runs), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
