@@ -52,7 +52,10 @@ class Settings:
     llm: str = _setting("none", "Answer generator: none (extractive), ollama or openai.")
     llm_model: str = _setting("", "Model name for the LLM server, e.g. llama3.2 or gpt-4o-mini.")
     llm_base_url: str = _setting("", "Base URL of the LLM server; empty uses the client default.")
-    llm_api_key: str = _setting("", "API key for an OpenAI-compatible server, if it needs one.")
+    llm_api_key: str = field(  # kept out of repr, so a logged or displayed Settings cannot leak it
+        default="", repr=False,
+        metadata={"help": "API key for an OpenAI-compatible server, if it needs one."},
+    )
     llm_timeout: float = _setting(60.0, "Seconds to wait for the LLM before falling back.")
     llm_context_tokens: int = _setting(3000, "Budget of excerpt tokens sent to the LLM.")
     max_upload_mb: int = _setting(50, "Largest document accepted from the web app, in MB.")

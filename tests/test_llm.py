@@ -176,6 +176,11 @@ def test_bad_llm_settings_are_one_clear_sentence(mini_index, changes, message):
         chat_model(mini_index.replace(**changes))
 
 
+def test_the_api_key_never_appears_in_the_settings_repr(mini_index):
+    settings = mini_index.replace(llm_api_key="sk-secret-123")
+    assert settings.llm_api_key == "sk-secret-123" and "sk-secret-123" not in repr(settings)
+
+
 def test_extractive_path_never_imports_the_llm_clients():
     code = (
         "import sys, assistant.cli, assistant.chain, assistant.llm_chain, assistant.streaming; "
