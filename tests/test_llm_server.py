@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+from pathlib import Path
 
 import pytest
 from conftest import make_settings
@@ -263,3 +264,31 @@ def test_ask_json_reports_the_llm_fields(stub, mini_index, capsys):
     assert data["invalid_citations"] == [9]
     assert data["answer"] == "Open data is free for anyone to use [1]."
     assert [c["title"] for c in data["citations"]] == ["2.1 Open data"]
+
+
+def test_chat_app_shows_the_checked_text_and_the_notes(stub, mini_index, monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from assistant.safe_text import unescape_markdown
+
+    app = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
+    env = {"ASSISTANT_INDEX": str(mini_index.index), "ASSISTANT_DATA_DIR": str(tmp_path / "data"),
+           "ASSISTANT_CHROMA_URL": "", "ASSISTANT_LLM": "openai", "ASSISTANT_LLM_MODEL": "stub-model",
+           "ASSISTANT_LLM_BASE_URL": stub.url, "ASSISTANT_LLM_TIMEOUT": "5"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    at = AppTest.from_file(app, default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+    stub.queue(Reply("Open data is published for anyone to use [1][9].", pieces=4))
+    at.chat_input[0].set_value(OPEN_DATA).run()
+    assert not at.exception, at.exception
+    shown = at.chat_message[1]
+    # The raw streamed text (with the bad [9]) was replaced by the checked text, with a note.
+    assert unescape_markdown(shown.markdown[0].value) == "Open data is published for anyone to use [1]."
+    assert any("(9)" in unescape_markdown(c.value) for c in shown.caption)
+    stub.queue(Reply(status=500), Reply(status=500))
+    at.chat_input[0].set_value("Who may use open data?").run()
+    assert not at.exception, at.exception
+    notes = [unescape_markdown(c.value) for c in at.chat_message[-1].caption]
+    assert any("quoted directly from the guide" in n for n in notes)
