@@ -1,6 +1,7 @@
 """Sections become chunks small enough for the embedding model, cut on paragraph and sentence
-boundaries. A chunk's id hashes its source, heading path and text, so an unchanged chunk keeps its
-id (and its stored vector) across ingests, and the same paragraph in two files stays two chunks.
+boundaries. A chunk's id hashes its section id (source and heading path) and text, so an unchanged
+chunk keeps its id (and its stored vector) across ingests, and the same paragraph in two files (or
+under two same-named headings) stays two chunks.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def chunk_section(
     chunks: list[Chunk] = []
     seen: set[str] = set()
     for order, piece in enumerate(pieces):
-        key = "\x1f".join((section.source, *section.path, piece))
+        # The section id stands for source and heading path (and which of two same-named headings).
+        key = "\x1f".join((section.section_id, piece))
         chunk_id = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
         while chunk_id in seen:  # the same text twice in one section
             chunk_id = hashlib.sha256((key + chunk_id).encode("utf-8")).hexdigest()[:32]

@@ -130,6 +130,17 @@ def test_the_same_paragraph_in_two_documents_stays_two_chunks(tmp_path, embedder
     assert {h.section.source for h in answer.hits[:2]} == {"north.md", "south.md"}
 
 
+def test_the_same_paragraph_under_two_same_named_headings_ingests(tmp_path, embedder):
+    guide = write(tmp_path / "repeat.md", "# Guide\n\n## Summary\n\nRead this first.\n\n"
+                  "## Detail\n\nThe detail.\n\n## Summary\n\nRead this first.\n")
+    settings = make_settings(tmp_path / "index")
+    report = ingest([guide], settings, embedder)
+    assert report.published and report.chunks == 3
+    chunks = stored(settings, "chunks")
+    assert chunks["documents"].count("Read this first.") == 2
+    assert len({m["section_id"] for m in chunks["metadatas"]}) == 3
+
+
 def test_a_file_removed_from_a_folder_leaves_the_index(tmp_path, embedder):
     folder = tmp_path / "guides"
     write(folder / "keep.md", "# Parking\n\nResidents' parking permits are renewed every year.\n")
