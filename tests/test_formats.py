@@ -51,6 +51,33 @@ def test_pdf_pages_including_a_section_over_a_page_break(generated_guides):
     assert "Dataset 1 in" in register and "Dataset 80 in" in register
 
 
+def test_pdf_running_headers_footers_and_page_numbers_are_dropped(tmp_path):
+    from fpdf import FPDF
+
+    class Booklet(FPDF):
+        def header(self) -> None:
+            self.set_font("Helvetica", "B", 14)
+            self.cell(0, 8, "Council Of The Future", new_x="LMARGIN", new_y="NEXT")
+
+        def footer(self) -> None:
+            self.set_y(-15)
+            self.set_font("Helvetica", "", 9)
+            self.cell(0, 8, f"Page {self.page_no()} of 4", align="C")
+
+    pdf = Booklet()
+    for n, topic in enumerate(["Leadership", "Data", "Skills", "Money"], start=1):
+        pdf.add_page()
+        pdf.set_font("Helvetica", "B", 18)
+        pdf.cell(0, 10, f"{n}. {topic}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 11)
+        pdf.multi_cell(0, 6, f"Councillors should ask how {topic.lower()} supports residents.")
+    pdf.output(str(tmp_path / "booklet.pdf"))
+    sections = sections_of(tmp_path / "booklet.pdf")
+    assert [(s.path, s.page_start) for s in sections] == [
+        (("1. Leadership",), 1), (("2. Data",), 2), (("3. Skills",), 3), (("4. Money",), 4)]
+    assert [s.text for s in sections][1] == "Councillors should ask how data supports residents."
+
+
 def test_docx_heading_styles_and_table(generated_guides):
     sections = by_path(sections_of(generated_guides["docx"]))
     assert list(sections) == [

@@ -17,6 +17,7 @@ from assistant.formats.plaintext import normalise_space
 # pypdf logs every odd object it repairs; a person ingesting a guide needs none of that.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
+_PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?$", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•▪●◦]|\d+[.)])\s+")
 
 
@@ -40,9 +41,8 @@ def _lines(path: Path) -> list[_Line]:
         reader = pypdf.PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(f"{path.name} is encrypted; save an unprotected copy and try again.")
-        lines: list[_Line] = []
-        for number, page in enumerate(reader.pages, start=1):
-            lines.extend(_page_lines(page, number))
+        pages = [_page_lines(page, number) for number, page in enumerate(reader.pages, start=1)]
+        lines = _without_running_lines(pages)
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
@@ -52,6 +52,30 @@ def _lines(path: Path) -> list[_Line]:
             raise DocumentError(f"{path.name} is not a readable PDF ({_reason(exc)}).") from None
         raise
     return lines
+
+
+def _without_running_lines(pages: list[list[_Line]]) -> list[_Line]:
+    """Drop page numbers and the running headers and footers repeated at the edge of most pages."""
+    edge = 2  # how many lines at the top and at the bottom of a page count as its margins
+
+    def key(line: _Line) -> str:
+        return re.sub(r"\d+", "#", line.text.lower())
+
+    def margins(page: list[_Line]) -> list[_Line]:
+        return page[:edge] + page[-edge:] if len(page) > edge else page
+
+    seen: Counter[str] = Counter()
+    for page in pages:
+        seen.update({key(line) for line in margins(page)})
+    running = {k for k, n in seen.items() if len(pages) >= 3 and n >= max(3, len(pages) // 2)}
+    kept: list[_Line] = []
+    for page in pages:
+        border = {id(line) for line in margins(page)}
+        kept.extend(
+            line for line in page
+            if id(line) not in border or not (key(line) in running or _PAGE_NUMBER.match(line.text))
+        )
+    return kept
 
 
 def _reason(exc: Exception) -> str:
