@@ -35,6 +35,13 @@ def shared_model(embedder):
     cli.EMBEDDERS.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def no_settings_from_the_environment(monkeypatch):
+    """A developer's own ASSISTANT_* variables (an LLM, another index) must not change these tests."""
+    for name in [k for k in os.environ if k.startswith("ASSISTANT_")]:
+        monkeypatch.delenv(name)
+
+
 def run(capsys, *argv) -> tuple[int, str, str]:
     code = cli.main([str(a) for a in argv])
     out, err = capsys.readouterr()
