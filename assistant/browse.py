@@ -37,6 +37,13 @@ def question_about(title: str) -> str:
     return f"What does the guide say about {topic}?"
 
 
+def subsections(sections: Iterable[Section], parent: Section) -> list[Section]:
+    """The sections directly under `parent` in its document, in reading order."""
+    depth = len(parent.path)
+    return [s for s in table_of_contents(sections)
+            if s.source == parent.source and len(s.path) == depth + 1 and s.path[:depth] == parent.path]
+
+
 def starter_questions(sections: Iterable[Section], count: int = 4) -> list[str]:
     """Questions about the guide's main chapters: the shallowest level with several headings."""
     # Order 0 is a document's title and opening text, not a chapter.

@@ -14,6 +14,7 @@ from assistant.browse import (
     related,
     search_sections,
     starter_questions,
+    subsections,
 )
 from assistant.chain import Assistant
 from assistant.documents import SourceFile, read_sections, sections_from_blocks
@@ -94,3 +95,12 @@ def test_answer_stream_gives_the_words_then_the_answer(mini_index, embedder):
     answer = stream.result()
     assert len(pieces) > 5 and "".join(pieces) == answer.answer
     assert answer.mode == "extractive" and answer.citations
+
+
+def test_subsections_are_the_children_in_order():
+    sections = guide((1, "A"), (0, "a"), (2, "A.1"), (0, "b"), (3, "A.1.1"), (0, "c"), (2, "A.2"),
+                     (0, "d"), (1, "B"), (0, "e"))
+    by_title = {s.title: s for s in sections}
+    assert [s.title for s in subsections(sections, by_title["A"])] == ["A.1", "A.2"]
+    assert [s.title for s in subsections(sections, by_title["A.1"])] == ["A.1.1"]
+    assert subsections(sections, by_title["B"]) == []

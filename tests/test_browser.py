@@ -60,7 +60,7 @@ def test_question_citation_briefing_and_accessibility(app_url, browser, tmp_path
     summary = answer.locator("[data-testid='stExpander'] summary").first
     summary.focus()
     page.keyboard.press("Enter")
-    details = answer.get_by_text("The sentences the answer quotes are in bold.").first
+    details = answer.get_by_text("The sentences the answer quotes are highlighted in bold.").first
     details.wait_for(state="visible", timeout=10_000)
     assert "council-of-the-future-companion.md" in summary.inner_text()
 
@@ -88,7 +88,7 @@ def test_question_citation_briefing_and_accessibility(app_url, browser, tmp_path
     assert not violations, f"axe-core found serious problems (screenshot {shot}):\n{describe(violations)}"
 
 
-def test_reload_keeps_the_conversation(app_url, browser):
+def test_reload_keeps_the_conversation_and_sections_open_by_keyboard(app_url, browser):
     page = open_app(browser, app_url)
     tab_to(page, CHAT_INPUT)
     ask_by_keyboard(page, "What is open data?")
@@ -99,3 +99,20 @@ def test_reload_keeps_the_conversation(app_url, browser):
     page.get_by_text("What is open data?").first.wait_for(timeout=30_000)
     assert page.url == address
     assert page.locator("[data-testid='stChatMessage']").count() == 2
+
+    # Find a section from the sidebar by keyboard and read it beside the conversation.
+    page.get_by_label("Search the guide").focus()
+    page.keyboard.type("glossary")
+    page.keyboard.press("Enter")
+    wait_until_idle(page)
+    result = page.locator("[data-testid='stSidebar'] [class*='st-key-search-'] button").first
+    result.wait_for(timeout=30_000)
+    assert "Glossary" in result.inner_text()
+    result.focus()
+    page.keyboard.press("Enter")
+    page.locator(".st-key-reader_close button").wait_for(timeout=30_000)
+    wait_until_idle(page)
+    assert "Glossary" in page.get_by_role("heading", level=3).last.inner_text()
+    screenshot(page, "browser-reader")
+    violations = axe_violations(page)
+    assert not violations, describe(violations)

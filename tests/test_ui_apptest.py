@@ -69,8 +69,8 @@ def test_starters_then_a_cited_answer_with_checkable_sources(app_env):
     sources = [unescape_markdown(e.label) for e in at.expander]
     assert any("1.1 A chief digital officer" in s and "mini-guide.md" in s for s in sources)
     # The expander quotes the passage with the cited sentences in bold.
-    bold = [t for e in at.expander for t in texts(e) if t.startswith("**")]
-    assert bold and any(b.strip("*").split(" ")[0] in answer for b in bold)
+    marked = [t for e in at.expander for t in texts(e) if ":orange-background[**" in t]
+    assert marked and any(m.split("[**")[1].split(" ")[0] in answer for m in marked)
     # Two or three related questions follow the answer.
     related = [label for label in labels(at) if label.startswith("What does the guide say about")]
     assert 2 <= len(related) <= 3
@@ -273,3 +273,11 @@ def test_glossary_lookup_in_the_sidebar(monkeypatch, tmp_path, corpus_index):
     at.text_input(key="glossary_term").set_value("API").run()
     definitions = texts(at.sidebar)
     assert any(d.startswith("**API**") and "application programming interface" in d for d in definitions)
+    # Opened from the contents, the glossary chapter lists its terms, each a button to read it.
+    sections = Catalogue.open(corpus_index).sections
+    glossary = next(sid for sid, s in sections.items() if s.title.endswith("Glossary"))
+    at.selectbox(key="toc_pick").set_value(glossary).run()
+    terms = {unescape_markdown(b.label): b for b in at.button if b.key.startswith("reader-child-")}
+    assert len(terms) > 10 and "API" in terms
+    terms["API"].click().run()
+    assert "API" in [unescape_markdown(h.value) for h in at.subheader]

@@ -15,6 +15,12 @@ def ask_later(question: str) -> None:
     st.session_state[PENDING] = question
 
 
+def ask_about(question: str) -> None:
+    """Ask from the section reader, which then closes so the answer is what comes next."""
+    ask_later(question)
+    close_section()
+
+
 def take_pending() -> str | None:
     return st.session_state.pop(PENDING, None)
 

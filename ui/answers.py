@@ -104,7 +104,7 @@ def _show_passage(turn: Turn, citation: dict, section: Section | None) -> None:
         return
     paragraphs = passage(section, quote)
     cited = [p for p in paragraphs if any(flag for _, flag in p)] or paragraphs[:1]
-    st.caption("The sentences the answer quotes are in bold.")
+    st.caption("The sentences the answer quotes are highlighted in bold.")
     for paragraph in cited:
         st.markdown(_marked(paragraph))
     whole = st.toggle("Read the whole section", key=f"whole-{turn.id}-{citation.get('n')}")
@@ -114,8 +114,9 @@ def _show_passage(turn: Turn, citation: dict, section: Section | None) -> None:
 
 
 def _marked(paragraph: list[tuple[str, bool]]) -> str:
-    """A paragraph with its cited sentences in bold (bold, not colour, so it reads without colour)."""
-    return " ".join(f"**{esc(text)}**" if cited else esc(text) for text, cited in paragraph)
+    """A paragraph with its cited sentences highlighted and in bold (so it reads without colour)."""
+    return " ".join(f":orange-background[**{esc(text)}**]" if cited else esc(text)
+                    for text, cited in paragraph)
 
 
 def _show_related(turn: Turn, ctx: Context) -> None:

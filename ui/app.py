@@ -1,8 +1,9 @@
 """The chat page for councillors and officers. Start it with `assistant serve`.
 
 Order of a run: settings -> model and index (once per server) -> this session's conversation (its id
-is in the address, so a reload brings it back) -> sidebar -> section reader -> conversation and
-briefing tabs -> the question box. Everything that answers, stores or exports lives in `assistant`.
+is in the address, so a reload brings it back) -> sidebar -> conversation (with the section being
+read, if any) and briefing tabs -> the question box. Everything that answers, stores or exports
+lives in `assistant`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import streamlit as st  # noqa: E402
 
 import assistant  # noqa: E402, F401  (offline and no-telemetry environment, before anything loads)
 from assistant.briefing import reference_text  # noqa: E402
-from assistant.browse import question_about, starter_questions  # noqa: E402
+from assistant.browse import question_about, starter_questions, subsections  # noqa: E402
 from assistant.conversations import data_folder, new_conversation_id, valid_conversation_id  # noqa: E402
 from assistant.errors import AssistantError  # noqa: E402
 from assistant.safe_text import escape_markdown as esc  # noqa: E402
@@ -38,7 +39,6 @@ def main() -> None:
     ctx = _context()
     show_sidebar(ctx)
     ctx.mode, ctx.show_details = settings_controls(ctx)
-    _reader(ctx)
     turns = ctx.store.turns(ctx.conversation_id)
     conversation, briefing = st.tabs(["Conversation", f"Briefing ({_pinned(turns)} pinned)"])
     typed = st.chat_input("Ask a question about the guide", max_chars=ctx.settings.max_question_chars)
@@ -50,6 +50,7 @@ def main() -> None:
             show_turn(turn, ctx)
         if question:
             ask(question, ctx)
+        _reader(ctx)  # last, next to the question box, where the page is scrolled to
     with briefing:
         show_briefing(ctx)
 
@@ -97,9 +98,15 @@ def _reader(ctx: Context) -> None:
         st.caption(esc(reference_text(citation)))
         for paragraph in section.paragraphs:
             st.markdown(esc(" ".join(paragraph.split())))
+        below = subsections(ctx.sections.values(), section)
+        if below:
+            st.markdown("**In this section:**")
+        for child in below:
+            st.button(esc(child.title), key=f"reader-child-{child.section_id}",
+                      on_click=actions.open_section, args=(child.section_id,))
         ask_col, close_col = st.columns(2)
         ask_col.button(esc(question_about(section.title)), key="reader_ask",
-                       on_click=actions.ask_later, args=(question_about(section.title),))
+                       on_click=actions.ask_about, args=(question_about(section.title),))
         close_col.button("Close this section", key="reader_close", on_click=actions.close_section)
 
 
