@@ -156,3 +156,18 @@ def test_a_lost_server_gives_a_clear_message(tmp_path, guide, embedder, monkeypa
     assert "Cannot reach the Chroma server" in err and "Traceback" not in err
     assert main(["ingest", str(guide)]) == 1
     assert "Cannot reach the Chroma server" in capsys.readouterr().err
+
+
+def test_the_server_listens_on_loopback_and_talks_to_no_one_else(server_settings, guide, embedder,
+                                                                  chroma_server):
+    import psutil
+
+    ingest([guide], server_settings, embedder)
+    Assistant(server_settings, embedder).ask(QUESTION)
+    process = psutil.Process(chroma_server.process.pid)
+    connections = [c for p in [process, *process.children(recursive=True)]
+                   for c in p.net_connections(kind="inet")]
+    listening = {c.laddr.ip for c in connections if c.status == psutil.CONN_LISTEN}
+    remote = {c.raddr.ip for c in connections if c.raddr}
+    assert listening == {"127.0.0.1"}
+    assert remote <= {"127.0.0.1"}, f"the Chroma server is connected to {remote}"
