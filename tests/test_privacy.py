@@ -33,7 +33,8 @@ PROXIES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"
 
 def network_namespace_works() -> bool:
     try:
-        return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+        probe = ["unshare", "-n", "sh", "-c", "ip link set lo up"]  # needs root (or user namespaces)
+        return subprocess.run(probe, capture_output=True).returncode == 0
     except FileNotFoundError:
         return False
 
@@ -73,6 +74,8 @@ def test_the_flow_works_without_a_network(flow):
 
 
 def test_nothing_tried_to_reach_outside(flow):
+    if not flow["isolated"]:
+        print("network namespaces unavailable: relying on the network guard alone")
     assert flow["attempts"] == "", f"outside network attempts:\n{flow['attempts']}"
     assert flow["hf_files"] == [], "something was downloaded or cached by Hugging Face"
     outside = [u for u in flow["browser_requests"]
