@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,15 +54,21 @@ def check_upload(name: str, size: int, max_mb: int) -> str | None:
 
 
 def add_document(name: str, data: bytes, settings: Settings, embedder: Embedder,
-                 progress: Progress | None = None) -> UploadResult:
-    """Save and ingest one uploaded document; never raises for a bad file."""
+                 progress: Progress | None = None, known_sources: Iterable[str] = ()) -> UploadResult:
+    """Save and ingest one uploaded document; never raises for a bad file.
+
+    `known_sources` are the file names already cited by the index: a new upload may not take one
+    of those names (it would replace that document), but an earlier upload may be updated.
+    """
     problem = check_upload(name, len(data), settings.max_upload_mb)
     if problem:
         return UploadResult(False, problem)
     folder = upload_folder(settings)
     target = folder / safe_name(name)
-    existed = target.exists()
-    previous = target.read_bytes() if existed else None
+    previous = target.read_bytes() if target.exists() else None
+    if previous is None and target.name in set(known_sources):
+        return UploadResult(False, f"A document called {target.name} is already in the index; "
+                            "rename your file to add it alongside.")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)

@@ -209,6 +209,12 @@ def test_upload_adds_a_document_and_keeps_guide_text_inert(tmp_path, monkeypatch
     assert Catalogue.open(fresh_copy).info()["sections"] > before
     assert (data / "uploads" / "parking.txt").exists()
 
+    # A new upload may not take the name of a document already indexed; it would replace it.
+    at.get("file_uploader")[0].set_value(("mini-guide.md", b"# Other\n\nText.\n", "text/markdown")).run()
+    at.button(key="add_document").click().run()
+    assert "already in the index" in unescape_markdown(at.error[0].value)
+    assert "chief digital officer" in " ".join(s.text for s in Catalogue.open(fresh_copy).sections.values())
+
     ask(at, "How do residents apply for a parking permit?")
     answer = texts(at.chat_message[1])[0]
     assert "parking permit" in answer and "[1]" in answer

@@ -46,7 +46,7 @@ def ask(question: str, ctx: Context) -> None:
             # A model's raw text is replaced by the checked answer (bad markers removed).
             slot.markdown(esc(answer.answer))
         except AssistantError as exc:
-            st.warning(str(exc))
+            st.warning(esc(str(exc)))
             return
         except Exception as exc:  # a councillor sees one sentence, never a traceback
             st.error(f"Sorry, something went wrong while answering ({exc.__class__.__name__}). "
@@ -58,6 +58,8 @@ def ask(question: str, ctx: Context) -> None:
 
 def show_extras(turn: Turn, ctx: Context) -> None:
     answer = turn.answer
+    for note in answer.get("notes", []):  # e.g. the language model was unreachable
+        st.caption(esc(f"Note: {note}"))
     for note in answer.get("notes", []):  # e.g. the language model failed, so the guide is quoted
         st.caption(esc(note))
     if answer.get("refused"):

@@ -87,6 +87,9 @@ def _add_document(ctx: Context) -> None:
         help=f"Up to {limit} MB. It is added to the index on this computer; nothing already "
              "indexed is lost.",
     )
+    done = st.session_state.pop("upload_done", None)
+    if done:
+        st.success(esc(done))
     if upload is None or not st.button("Add to the guide", key="add_document"):
         return
     bar = st.progress(0.0, text=esc(f"Reading {upload.name}…"))
@@ -95,12 +98,14 @@ def _add_document(ctx: Context) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Indexing: {done} of {total} passages")
 
     embedder = ingest_embedder(ctx.assistant)
-    result = add_document(upload.name, upload.getvalue(), ctx.settings, embedder, progress)
+    sources = {s.source for s in ctx.sections.values()}
+    result = add_document(upload.name, upload.getvalue(), ctx.settings, embedder, progress, sources)
     bar.progress(1.0, text="Done." if result.ok else "Stopped.")
     if result.ok:
         refresh(ctx.assistant)
-        st.success(esc(result.message))
-        st.session_state["upload_generation"] = generation + 1  # empty the uploader next run
+        st.session_state["upload_done"] = result.message
+        st.session_state["upload_generation"] = generation + 1  # a fresh, empty uploader
+        st.rerun()
     else:
         st.error(esc(result.message))
 
