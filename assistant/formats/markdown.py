@@ -81,8 +81,10 @@ def _table_row(line: str) -> str:
 
 def clean_inline(text: str) -> str:
     """Strip Markdown markup so stored text reads as plain prose (and cannot carry live links)."""
-    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)  # images keep their alt text
-    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)  # links keep their words only
+    # Link targets may hold one level of brackets, e.g. javascript:alert(1); drop them whole.
+    target = r"\((?:[^()\n]|\([^()\n]*\))*\)"
+    text = re.sub(r"!\[([^\]]*)\]" + target, r"\1", text)  # images keep their alt text
+    text = re.sub(r"\[([^\]]+)\]" + target, r"\1", text)  # links keep their words only
     text = re.sub(r"<[^>\n]+>", "", text)  # inline HTML
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
     text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)
