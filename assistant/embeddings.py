@@ -33,6 +33,25 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def model_name(model_folder: str) -> str:
+    """The name an index records for its model: the bundled model by its published name, any other
+    folder by its name plus a digest of its config and weights size, so that two different models
+    in folders of the same name are never mistaken for each other."""
+    if not model_folder:
+        return BUNDLED_MODEL_NAME
+    folder = Path(model_folder).expanduser()
+    if folder.resolve() == bundled_model_path().resolve():
+        return BUNDLED_MODEL_NAME
+    digest = hashlib.sha256()
+    for part in ("config.json", "modules.json"):
+        if (folder / part).exists():
+            digest.update((folder / part).read_bytes())
+    for weights in ("model.safetensors", "pytorch_model.bin"):
+        if (folder / weights).exists():
+            digest.update(str((folder / weights).stat().st_size).encode())
+    return f"{folder.name}-{digest.hexdigest()[:8]}"
+
+
 class Embedder(Embeddings):
     """A loaded sentence-transformers model producing unit-length vectors (cosine = dot product)."""
 
@@ -43,7 +62,7 @@ class Embedder(Embeddings):
         if not (folder / "config.json").exists() and not (folder / "modules.json").exists():
             raise UsageError(f"No sentence-transformers model found in {folder}.")
         self.folder = folder
-        self.name = BUNDLED_MODEL_NAME if not model_folder else folder.name
+        self.name = model_name(model_folder)
         self._model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embeddings import BUNDLED_MODEL_NAME, Embedder, bundled_model_path
+from assistant.embeddings import Embedder, bundled_model_path, model_name
 from assistant.settings import Settings
 
 _GRAPH = "question-encoder.onnx"
@@ -187,8 +187,7 @@ def load_exported(settings: Settings) -> OnnxQuestionEncoder | None:
         return None
     if {k: record.get(k) for k in fingerprint} != fingerprint:
         return None
-    expected = BUNDLED_MODEL_NAME if not settings.model else folder.name
-    if record.get("name") != expected:
+    if record.get("name") != model_name(settings.model):
         return None
     return OnnxQuestionEncoder(target / _GRAPH, folder, record)
 
