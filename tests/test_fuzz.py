@@ -14,8 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import assistant.chain
-from assistant import cli
 from assistant.chain import Answer, Assistant, to_answer
 from assistant.cli import main
 from assistant.errors import UsageError
@@ -102,15 +100,11 @@ def test_the_chain_never_fails(helper, question):
 
 
 @pytest.fixture(scope="module")
-def cli_env(mini_index, embedder):
-    """The CLI reads the mini index and reuses the session's loaded model instead of loading its own."""
+def cli_env(mini_index):
+    """The CLI reads the mini index; it keeps its question encoder loaded between calls."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ASSISTANT_INDEX", str(mini_index.index))
         patch.setenv("ASSISTANT_CHROMA_URL", "")
-        if hasattr(cli, "EMBEDDERS"):
-            patch.setitem(cli.EMBEDDERS, "", embedder)
-        else:
-            patch.setattr(assistant.chain, "Embedder", lambda folder="": embedder)
         yield
 
 
