@@ -50,6 +50,7 @@ def flow(tmp_path_factory):
         "PYTHONPATH": os.pathsep.join(filter(None, [str(GUARD), env.get("PYTHONPATH")])),
         "NETGUARD_LOG": str(work / "network-attempts.log"),
         "HF_HOME": str(hf_home),  # an empty cache: a download would leave files here
+        "XDG_CACHE_HOME": str(work / "cache"),  # the question encoder's export stays in the test
     })
     command = [sys.executable, str(FLOW), str(work), str(GUIDE)]
     isolated = network_namespace_works()
