@@ -98,29 +98,47 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Run every benchmark and write bench/results/latest.*")
     parser.add_argument("--scales", default="1,10,100", help="corpus multiples for the scale test")
     parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--only", choices=["quality", "speed"],
+                        help="rerun one part, keeping the other from the last latest.json")
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",") if s]
     results: dict = {"machine": machine()}
-    embedder = Embedder()
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings.load(index=Path(tmp) / "index", corpus=PROJECT_ROOT / "corpus", chroma_url="")
-        ingest([settings.corpus], settings, embedder)
-        export(settings, embedder)  # as `assistant ingest` does: questions are encoded as `ask` does
-        results["quality"] = baselines.compare(SPLITS, settings, embedder)
-        print(quality_table(results["quality"]), file=sys.stderr)
-    results["speed"] = speed.measure(PROJECT_ROOT / "corpus", SPLITS, scales, args.cold_runs)
+    if args.only != "speed":
+        embedder = Embedder()
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = Settings.load(index=Path(tmp) / "index", corpus=PROJECT_ROOT / "corpus",
+                                     chroma_url="")
+            ingest([settings.corpus], settings, embedder)
+            export(settings, embedder)  # as `assistant ingest` does, so questions are encoded as in `ask`
+            results["quality"] = baselines.compare(SPLITS, settings, embedder)
+            print(quality_table(results["quality"]), file=sys.stderr)
+    if args.only != "quality":
+        results["speed"] = speed.measure(PROJECT_ROOT / "corpus", SPLITS, scales, args.cold_runs)
+    if args.only and (RESULTS / "latest.json").exists():
+        # Read at the end, so a quality run and a speed run started side by side both land.
+        previous = json.loads((RESULTS / "latest.json").read_text(encoding="utf-8"))
+        other = "speed" if args.only == "quality" else "quality"
+        if other in previous:
+            results[other] = previous[other]
+            results[f"machine_{other}"] = previous.get(f"machine_{other}", previous.get("machine"))
+    print(write(results))
+    return 0
+
+
+def write(results: dict) -> str:
+    """latest.json and latest.md from the figures; returns the Markdown."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     m = results["machine"]
     markdown = (
         f"Measured {m['when']} on {m['cpus']} cores, {m['ram_gib']} GiB RAM, Python {m['python']} "
-        f"(load average at the start: {', '.join(map(str, m['load_average']))}).\n\n"
-        + quality_table(results["quality"]) + "\n\n" + speed_table(results["speed"]) + "\n"
+        f"(load average at the start: {', '.join(map(str, m['load_average']))}; other jobs shared the "
+        "machine).\n\n"
+        + (quality_table(results["quality"]) if "quality" in results else "(quality not run)") + "\n\n"
+        + (speed_table(results["speed"]) if "speed" in results else "(speed not run)") + "\n"
     )
     (RESULTS / "latest.md").write_text(markdown, encoding="utf-8")
-    print(markdown)
-    return 0
-
+    return markdown
 
 if __name__ == "__main__":
     sys.exit(main())

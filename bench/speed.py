@@ -185,14 +185,19 @@ def measure(corpus: Path, question_files: list[Path], scales: list[int], cold_ru
         results["cold_start"] = cold_start(index, questions[0], cold_runs)
         results["scale"] = {}
         built: dict[int, Path] = {1: index}
+
+        def ingested(n: int) -> Path:
+            if n not in built:
+                write_copies(guide, tmp_path / f"x{n}", n)
+                _ingest([tmp_path / f"x{n}"], tmp_path / f"x{n}-index")
+                built[n] = tmp_path / f"x{n}-index"
+            return built[n]
+
         for n in scales:
-            if n <= 10 or 10 not in built:
-                if n != 1:
-                    write_copies(guide, tmp_path / f"x{n}", n)
-                    _ingest([tmp_path / f"x{n}"], tmp_path / f"x{n}-index")
-                    built[n] = tmp_path / f"x{n}-index"
+            if n <= 10:
+                ingested(n)
             else:
-                built[n] = jittered_copies(built[10], tmp_path / f"x{n}-index", n // 10)
+                built[n] = jittered_copies(ingested(10), tmp_path / f"x{n}-index", n // 10)
             scaled = Settings.load(index=built[n], chroma_url="")
             chunks = _count_chunks(scaled)
             warm = warm_latency(scaled, questions)
