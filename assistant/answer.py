@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.documents import Section
-from assistant.retrieval import GuideIndex, Hit
+from assistant.retrieval import GuideIndex, Hit, section_json
 
 _WORD = re.compile(r"[a-z0-9']+")
 _ASKING_ABOUT_QUESTIONS = re.compile(r"\b(ask|asking|question|questions|challenge|scrutin\w*)\b", re.I)
@@ -35,15 +35,9 @@ class Citation:
     score: float
 
     def to_json(self) -> dict:
-        s = self.section
         return {
             "n": self.n,
-            "section_id": s.section_id,
-            "title": s.title,
-            "path": list(s.path),
-            "source": s.source,
-            "page": s.page_start,
-            "page_end": s.page_end,
+            **section_json(self.section),
             "quote": self.quote,
             "score": round(self.score, 4),
         }

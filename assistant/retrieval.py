@@ -7,6 +7,7 @@ the section they belong to, so one long section cannot crowd out the rest of the
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 
@@ -39,18 +40,24 @@ class Hit:
     coverage: float = 1.0  # share of the question's terms found anywhere in the section
 
     def to_json(self) -> dict:
-        s = self.section
         return {
-            "section_id": s.section_id,
-            "title": s.title,
-            "path": list(s.path),
-            "source": s.source,
-            "page": s.page_start,
-            "page_end": s.page_end,
+            **section_json(self.section),
             "score": round(self.similarity, 4),
             "fused_score": round(self.score, 5),
             "coverage": round(self.coverage, 3),
         }
+
+
+def section_json(s: Section) -> dict:
+    """Where a section is, as `ask --json` reports it in `retrieved` and `citations`."""
+    return {
+        "section_id": s.section_id,
+        "title": s.title,
+        "path": list(s.path),
+        "source": s.source,
+        "page": s.page_start,
+        "page_end": s.page_end,
+    }
 
 
 class GuideIndex:
@@ -76,7 +83,8 @@ class GuideIndex:
         for cid, terms in zip(self.chunk_ids, self._bm25.terms(texts)):
             self._terms.setdefault(self.chunk_section[cid], set()).update(terms)
         # Chroma's embedded client is shared per process; queries from many threads are serialised.
-        self._lock = threading.Lock()
+        # A Chroma server's HTTP client is thread-safe, so its requests may overlap.
+        self._lock = contextlib.nullcontext() if settings.chroma_url else threading.Lock()
 
     @property
     def name(self) -> str:

@@ -29,15 +29,10 @@ import assistant  # noqa: F401  (offline and no-telemetry environment first)
 from assistant.documents import Section, find_files, read_sections
 from assistant.embeddings import Embedder
 from assistant.evaluation import EvalQuestion, load_questions, run, score
-from assistant.retrieval import GuideIndex
+from assistant.retrieval import GuideIndex, section_json
 from assistant.settings import Settings
 
 Ranker = Callable[[str], list[dict]]
-
-
-def _section_json(section: Section) -> dict:
-    return {"section_id": section.section_id, "title": section.title, "path": list(section.path),
-            "source": section.source}
 
 
 def _grouped(section_ids: list[str], sections: dict[str, Section]) -> list[dict]:
@@ -46,7 +41,7 @@ def _grouped(section_ids: list[str], sections: dict[str, Section]) -> list[dict]
     for sid in section_ids:
         if sid not in seen:
             seen.append(sid)
-    return [_section_json(sections[sid]) for sid in seen if sid in sections]
+    return [section_json(sections[sid]) for sid in seen if sid in sections]
 
 
 class TutorialRag:
