@@ -47,6 +47,7 @@ def instance(url: str, users: int, seconds: float, ready, go, results) -> None:
     go.wait()
     stop_at = time.monotonic() + seconds
     latencies: list[float] = []
+    stages: list[dict[str, float]] = []
     errors: list[str] = []
     lock = threading.Lock()
 
@@ -57,20 +58,21 @@ def instance(url: str, users: int, seconds: float, ready, go, results) -> None:
             n += users
             started = time.perf_counter()
             try:
-                helper.ask(question)
+                answer = helper.ask(question)
             except Exception as exc:  # counted and reported, never hidden
                 with lock:
                     errors.append(f"{exc.__class__.__name__}: {exc}")
                 continue
             with lock:
                 latencies.append(time.perf_counter() - started)
+                stages.append(answer.timings_ms)
 
     threads = [threading.Thread(target=user, args=(i,)) for i in range(users)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    results.put({"latencies": latencies, "errors": errors})
+    results.put({"latencies": latencies, "stages": stages, "errors": errors})
 
 
 def run_level(url: str, instances: int, users: int, seconds: float) -> dict:
@@ -93,6 +95,8 @@ def run_level(url: str, instances: int, users: int, seconds: float) -> dict:
         p.join()
     latencies = sorted(x for o in outcomes for x in o["latencies"])
     errors = [e for o in outcomes for e in o["errors"]]
+    stages = [t for o in outcomes for t in o["stages"]]
+    names = sorted({name for t in stages for name in t if name != "total"})
     return {
         "users": users,
         "instances": len(shares),
@@ -103,6 +107,8 @@ def run_level(url: str, instances: int, users: int, seconds: float) -> dict:
         "p50_ms": round(_percentile(latencies, 50) * 1000),
         "p95_ms": round(_percentile(latencies, 95) * 1000),
         "max_ms": round(latencies[-1] * 1000) if latencies else None,
+        # Where the time goes, per answer (median of each stage): embed vs Chroma retrieval.
+        "stage_p50_ms": {n: round(statistics.median(t.get(n, 0.0) for t in stages), 1) for n in names},
     }
 
 
@@ -147,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                 report["levels"].append(level)
                 print(f"{users:>4} users on {level['instances']} instance(s): "
                       f"{level['answers_per_second']} answers/s, p50 {level['p50_ms']} ms, "
-                      f"p95 {level['p95_ms']} ms, errors {level['errors']}", file=sys.stderr)
+                      f"p95 {level['p95_ms']} ms, errors {level['errors']}; "
+                      f"stage medians {level['stage_p50_ms']}", file=sys.stderr)
         finally:
             if server:
                 server.stop()
