@@ -7,7 +7,6 @@ the section they belong to, so one long section cannot crowd out the rest of the
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from dataclasses import dataclass, field
 
@@ -83,8 +82,7 @@ class GuideIndex:
         for cid, terms in zip(self.chunk_ids, self._bm25.terms(texts)):
             self._terms.setdefault(self.chunk_section[cid], set()).update(terms)
         # Chroma's embedded client is shared per process; queries from many threads are serialised.
-        # A Chroma server's HTTP client is thread-safe, so its requests may overlap.
-        self._lock = contextlib.nullcontext() if settings.chroma_url else threading.Lock()
+        self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
