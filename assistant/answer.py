@@ -96,9 +96,9 @@ def compose(
         length = len(sentence.split())
         if words + length > max_words or _duplicate(sentence, [p[2] for p in picked]):
             continue
-        if picked and words >= _MIN_WORDS and score < top - 0.15:
-            break
-        if picked and score < top - 0.35:
+        # Short of the floor, any statement close to the topic may fill the answer out; past it,
+        # only sentences nearly as relevant as the best one.
+        if picked and score < top - (0.15 if words >= _MIN_WORDS else 0.45):
             break
         picked.append(item)
         words += length
