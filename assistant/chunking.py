@@ -70,33 +70,29 @@ def _pack(paragraphs: list[str], budget: int) -> list[str]:
             continue
         for sentence in split_sentences(paragraph):
             units.extend(_hard_wrap(sentence, budget))
-    chunks: list[str] = []
+    return _fill(units, budget, "\n")
+
+
+def _fill(units: list[str], budget: int, joiner: str) -> list[str]:
+    """Join units greedily into pieces of at most `budget` characters (one unit may exceed it)."""
+    pieces: list[str] = []
     current = ""
     for unit in units:
-        if current and len(current) + 1 + len(unit) > budget:
-            chunks.append(current)
+        if current and len(current) + len(joiner) + len(unit) > budget:
+            pieces.append(current)
             current = unit
         else:
-            current = f"{current}\n{unit}" if current else unit
+            current = f"{current}{joiner}{unit}" if current else unit
     if current:
-        chunks.append(current)
-    return chunks
+        pieces.append(current)
+    return pieces
 
 
 def _hard_wrap(sentence: str, budget: int) -> list[str]:
     """A sentence longer than the budget is cut between words: rare, but tables and lists do it."""
     if len(sentence) <= budget:
         return [sentence]
-    words, parts, current = sentence.split(), [], ""
-    for word in words:
-        if current and len(current) + 1 + len(word) > budget:
-            parts.append(current)
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    if current:
-        parts.append(current)
-    return [p[:budget] for p in parts]
+    return [part[:budget] for part in _fill(sentence.split(), budget, " ")]
 
 
 def _refit(piece: str, context: str, fits: Callable[[str], bool]) -> list[str]:
