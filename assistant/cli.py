@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.cli_extra import add_index_option, registrations
 from assistant.errors import AssistantError
 from assistant.settings import Settings
 
@@ -22,10 +23,6 @@ if TYPE_CHECKING:
     from assistant.embeddings import Embedder
 
 Command = Callable[[argparse.Namespace, Settings], int]
-
-
-def _index_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index", type=Path, help="index folder (default: ./index or $ASSISTANT_INDEX)")
 
 
 def _embedding_option(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Read Markdown, text, PDF, Word and HTML files into the index. "
                        "Example: assistant ingest corpus/ extra/guide.pdf")
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
-    _index_option(p)
+    add_index_option(p)
     p.add_argument("--rebuild", action="store_true", help="start a fresh index from these paths")
     _embedding_option(p)
     p.set_defaults(run=_ingest)
@@ -65,32 +62,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question from the guide, with citations",
                        description='Example: assistant ask "What is open data?" --json')
     p.add_argument("question", help="the question, in plain words")
-    _index_option(p)
+    add_index_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _embedding_option(p)
     _llm_options(p)
     p.set_defaults(run=_ask)
 
     p = sub.add_parser("info", help="what the index holds", description="Example: assistant info --json")
-    _index_option(p)
+    add_index_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(run=_info)
 
     p = sub.add_parser("sections", help="the table of contents, indented by level",
                        description="Example: assistant sections")
-    _index_option(p)
+    add_index_option(p)
     p.set_defaults(run=_sections)
 
-    for extra in _extra_commands():
+    for extra in registrations():  # commands that live in their own modules
         extra(sub)
     return parser
-
-
-def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    """Commands that live in their own modules register themselves here."""
-    from assistant import cli_extra
-
-    return cli_extra.REGISTER
 
 
 def main(argv: list[str] | None = None) -> int:

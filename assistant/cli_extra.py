@@ -1,6 +1,6 @@
-"""Registry of subcommands defined outside `assistant.cli` (eval, serve, ...).
+"""Subcommands defined outside `assistant.cli` (eval, serve), and the options they share with it.
 
-Each entry is a function taking argparse's subparsers object and adding one command whose
+Each registration takes argparse's subparsers object and adds one command whose
 `run(args, settings) -> int` is set with `set_defaults(run=...)`.
 """
 
@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from pathlib import Path
 
-REGISTER: list[Callable[[argparse._SubParsersAction], None]] = []
+Registration = Callable[[argparse._SubParsersAction], None]
 
-from assistant import serve  # noqa: E402
 
-REGISTER.append(serve.register)
+def add_index_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", type=Path, help="index folder (default: ./index or $ASSISTANT_INDEX)")
 
-from assistant import evaluation  # noqa: E402
 
-REGISTER.append(evaluation.register)
+def registrations() -> list[Registration]:
+    # Imported here, not at the top, so that those modules may import this one.
+    from assistant import evaluation, serve
+
+    return [serve.register, evaluation.register]

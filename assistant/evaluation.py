@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.cli_extra import add_index_option
 from assistant.errors import UsageError
 from assistant.metrics import (
     MRR_AT,
@@ -194,7 +195,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "Example: assistant eval tests/eval/dev.jsonl --json",
     )
     p.add_argument("file", type=Path, help='JSONL lines {"id", "question", "gold": [heading, ...], "kind"}')
-    p.add_argument("--index", type=Path, help="index folder (default: ./index or $ASSISTANT_INDEX)")
+    add_index_option(p)
     p.add_argument("--json", action="store_true", help="print {records, metrics} as one JSON object")
     p.add_argument("--k", type=int, default=MRR_AT, help="ranked sections kept per question (default 10)")
     p.set_defaults(run=_command)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
+from assistant.cli_extra import add_index_option
 from assistant.errors import UsageError
 from assistant.settings import PROJECT_ROOT, SETTINGS_HELP, Settings, env_name
 
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--host", default=LOOPBACK, help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8501, help="port to listen on (default: 8501)")
-    p.add_argument("--index", type=Path, help="index folder (default: ./index or $ASSISTANT_INDEX)")
+    add_index_option(p)
     p.add_argument("--data-dir", dest="data_dir", help=SETTINGS_HELP["data_dir"])
     p.set_defaults(run=run)
 

@@ -26,6 +26,15 @@ def make_settings(index: Path, **changes) -> Settings:
     return Settings.load(index=index, chroma_url="", **changes)
 
 
+def index_one_guide(folder: Path, name: str, text: str, embedder: Embedder) -> Settings:
+    """Write `text` as the guide file `name` in `folder`, ingest it, and return the index's settings."""
+    guide = folder / name
+    guide.write_text(text, encoding="utf-8")
+    settings = make_settings(folder / "index")
+    assert ingest([guide], settings, embedder).published
+    return settings
+
+
 @pytest.fixture(scope="session")
 def mini_index(tmp_path_factory, embedder) -> Settings:
     """The small Markdown fixture guide, ingested once; tests must not write to it."""

@@ -11,12 +11,11 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import index_one_guide
 from openai_stub import Reply, StubOpenAI
 
 from assistant.chain import Answer, Assistant
 from assistant.cli import main
-from assistant.ingest import ingest
 
 OPEN_DATA = "What is open data?"
 INJECTION_GUIDE = """# Buying software
@@ -47,12 +46,7 @@ def _clean(stub):
 
 @pytest.fixture(scope="module")
 def injection_index(tmp_path_factory, embedder):
-    folder = tmp_path_factory.mktemp("injection")
-    guide = folder / "buying.md"
-    guide.write_text(INJECTION_GUIDE, encoding="utf-8")
-    settings = make_settings(folder / "index")
-    ingest([guide], settings, embedder)
-    return settings
+    return index_one_guide(tmp_path_factory.mktemp("injection"), "buying.md", INJECTION_GUIDE, embedder)
 
 
 def _assistant(settings, embedder, url: str, **changes) -> Assistant:

@@ -21,9 +21,7 @@ from browser_support import (
     start_app,
     wait_until_idle,
 )
-from conftest import make_settings
-
-from assistant.ingest import ingest
+from conftest import index_one_guide
 
 pytestmark = pytest.mark.browser
 
@@ -46,12 +44,7 @@ PAYLOAD_MARKERS = ("__pwned", "javascript:")
 
 @pytest.fixture(scope="module")
 def hostile_index(tmp_path_factory, embedder):
-    folder = tmp_path_factory.mktemp("hostile")
-    guide = folder / "hostile-guide.txt"
-    guide.write_text(HOSTILE, encoding="utf-8")
-    settings = make_settings(folder / "index")
-    assert ingest([guide], settings, embedder).published
-    return settings
+    return index_one_guide(tmp_path_factory.mktemp("hostile"), "hostile-guide.txt", HOSTILE, embedder)
 
 
 def _assert_inert(page) -> None:
