@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.chunking import chunk_section, heading_context
+from assistant.chunking import Chunk, chunk_section, heading_context
 from assistant.documents import Section, SourceFile, find_files, read_sections
 from assistant.embeddings import Embedder
 from assistant.errors import AssistantError, DocumentError, UsageError
@@ -106,13 +106,17 @@ def ingest(
         report.removed_sources = _vanished(known, files, paths)
         report.files = len(readable)
         report.sections = sum(len(f.sections) for f in readable)
+        # Chunked once: the counts for the summary and the records to write both come from here.
         fits = _fits_model(embedder)
-        report.chunks = sum(
-            len(chunk_section(s, settings.chunk_chars, fits)) for f in readable for s in f.sections
-        )
+        chunked = {
+            f.source: [(s, chunk_section(s, settings.chunk_chars, fits)) for s in f.sections]
+            for f in readable
+        }
+        report.chunks = sum(len(chunks) for parts in chunked.values() for _, chunks in parts)
         needed = changed or report.removed_sources or (rebuild and readable) or base is None
         if needed and (readable or base is not None):
-            _write(backend, base, changed, report, settings, embedder, progress)
+            records = {f.source: _records(f, chunked[f.source]) for f in changed}
+            _write(backend, base, records, report, embedder, progress)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -137,13 +141,11 @@ def _vanished(known: dict[str, tuple[str, str]], found: list[SourceFile], paths:
     return sorted(s for s, (_, root) in known.items() if root in roots and s not in present)
 
 
-def _write(backend, base, changed, report, settings, embedder, progress) -> None:
+def _write(backend, base, records: dict[str, _Records], report, embedder, progress) -> None:
     name = backend.prepare(base)
     generation: Generation | None = None
     try:
         generation = Generation(backend, name, create=True)
-        fits = _fits_model(embedder)
-        records = {f.source: _records(f, settings, fits) for f in changed}
         vectors = _vectors(generation, records, embedder, report, progress)
         for source in [*records, *report.removed_sources]:
             for kind in COLLECTIONS:
@@ -175,12 +177,12 @@ def _fits_model(embedder: Embedder) -> Callable[[str], bool]:
     return lambda text: embedder.token_count(text) + 2 <= embedder.max_tokens
 
 
-def _records(file: SourceFile, settings: Settings, fits: Callable[[str], bool]) -> _Records:
+def _records(file: SourceFile, chunked: list[tuple[Section, list[Chunk]]]) -> _Records:
     rec = _Records()
     root = str(file.root.resolve()) if file.root else ""
-    for section in file.sections:
+    for section, chunks in chunked:
         base_meta = {"source": section.source, "section_id": section.section_id}
-        for chunk in chunk_section(section, settings.chunk_chars, fits):
+        for chunk in chunks:
             rec.ids["chunks"].append(chunk.chunk_id)
             rec.texts["chunks"].append(chunk.text)
             rec.embed["chunks"].append(chunk.embed_text)
