@@ -13,9 +13,9 @@ import numpy as np
 
 from assistant.documents import Section
 from assistant.retrieval import GuideIndex, Hit, section_json
+from assistant.section_roles import Role, wanted_roles
 
 _WORD = re.compile(r"[a-z0-9']+")
-_ASKING_ABOUT_QUESTIONS = re.compile(r"\b(ask|asking|question|questions|challenge|scrutin\w*)\b", re.I)
 _MAX_SECTIONS = 3
 _MIN_WORDS = 60
 _STOP = frozenset(
@@ -75,7 +75,7 @@ def compose(
     if not sentences:
         return Composed("")
     query_words = _content_words(question)
-    wants_questions = bool(_ASKING_ABOUT_QUESTIONS.search(question))
+    wants_questions = Role.QUESTIONS in wanted_roles(question)
     scored: list[tuple[float, str, str, int]] = []
     for sid, sentence, order, vec in sentences:
         score = float(np.dot(vector, vec))

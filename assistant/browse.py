@@ -12,10 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.documents import Section
+from assistant.section_roles import GLOSSARY_HEADING
 from assistant.sentences import split_sentences
 
 _NUMBERING = re.compile(r"^\s*(\d+(\.\d+)*|[A-Z]|[IVX]+)[.)]?\s+")
-_GLOSSARY = re.compile(r"glossary", re.IGNORECASE)
 _PREAMBLE = re.compile(r"^(about|introduction|foreword|contents|preface)\b", re.IGNORECASE)
 
 
@@ -47,7 +47,7 @@ def subsections(sections: Iterable[Section], parent: Section) -> list[Section]:
 def starter_questions(sections: Iterable[Section], count: int = 4) -> list[str]:
     """Questions about the guide's main chapters: the shallowest level with several headings."""
     # Order 0 is a document's title and opening text, not a chapter.
-    ordered = [s for s in table_of_contents(sections) if s.order > 0 and not _GLOSSARY.search(s.title)]
+    ordered = [s for s in table_of_contents(sections) if s.order > 0 and not GLOSSARY_HEADING.search(s.title)]
     for level in sorted({s.level for s in ordered}):
         chapters = [s for s in ordered if s.level == level and not _PREAMBLE.match(bare_title(s.title))]
         if len(chapters) >= min(count, 3):
@@ -95,7 +95,7 @@ def search_sections(sections: Iterable[Section], query: str, limit: int = 10) ->
 
 def glossary_entries(sections: Iterable[Section]) -> list[Section]:
     """Sections filed under any heading containing 'Glossary' (the glossary heading itself included)."""
-    return [s for s in table_of_contents(sections) if any(_GLOSSARY.search(p) for p in s.path)]
+    return [s for s in table_of_contents(sections) if any(GLOSSARY_HEADING.search(p) for p in s.path)]
 
 
 @dataclass
@@ -113,7 +113,7 @@ def glossary_lookup(sections: Iterable[Section], term: str, limit: int = 5) -> l
     exact: list[Definition] = []
     mentions: list[Definition] = []
     for s in glossary_entries(sections):
-        if _GLOSSARY.search(s.title):
+        if GLOSSARY_HEADING.search(s.title):
             # A glossary written as one section: each paragraph is usually "Term: meaning".
             for paragraph in s.paragraphs:
                 if needle in paragraph.lower():

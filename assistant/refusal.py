@@ -3,7 +3,9 @@
 A section's evidence is its best cosine similarity to the question, less a penalty for the share of
 the question's terms the section never uses: "Which council tax band is my house in?" sits close to
 the guide's talk of councils and residents in vector space, but "tax" and "band" appear nowhere in
-the sections it finds. The question's evidence is that of its best section among the top five.
+the sections it finds. The question's evidence is that of its best section among the top five, ranked
+as fusion ranked them before any role prior: whether the guide covers a question does not depend on
+whether the best match is a glossary entry or a chapter.
 
 Both constants are calibrated on tests/eval/dev.jsonl only, never on the holdout split, by
 `bench/calibrate.py` (README, "Calibration"); the `refusal_threshold` setting overrides the threshold.
@@ -11,12 +13,11 @@ Both constants are calibrated on tests/eval/dev.jsonl only, never on the holdout
 
 from __future__ import annotations
 
-from assistant.retrieval import Hit
+from assistant.retrieval import UNWEIGHTED_KEPT, Hit
 
 # Chosen by bench/calibrate.py on the dev split; evidence is on the cosine scale.
 CALIBRATED_THRESHOLD = 0.223
 COVERAGE_WEIGHT = 0.3
-_CONSIDERED = 5
 
 
 def section_evidence(hit: Hit, coverage_weight: float = COVERAGE_WEIGHT) -> float:
@@ -24,7 +25,8 @@ def section_evidence(hit: Hit, coverage_weight: float = COVERAGE_WEIGHT) -> floa
 
 
 def evidence(hits: list[Hit], coverage_weight: float = COVERAGE_WEIGHT) -> float:
-    return max((section_evidence(h, coverage_weight) for h in hits[:_CONSIDERED]), default=0.0)
+    considered = sorted(hits, key=lambda h: -h.score / h.prior)[:UNWEIGHTED_KEPT]
+    return max((section_evidence(h, coverage_weight) for h in considered), default=0.0)
 
 
 def should_refuse(hits: list[Hit], threshold: float = 0.0) -> bool:

@@ -14,6 +14,7 @@ import numpy as np
 
 from assistant.documents import Section
 from assistant.embeddings import Embedder
+from assistant.section_roles import Role, section_roles, wanted_roles, weight
 from assistant.settings import Settings
 from assistant.store import Generation, backend_for, check_model, loads_path, open_generation
 
@@ -21,8 +22,10 @@ from assistant.store import Generation, backend_for, check_model, loads_path, op
 # weights were chosen by `bench/calibrate.py` on tests/eval/dev.jsonl only (README, "Calibration"):
 # section vectors (the mean of a section's chunks) proved the strongest single ranking there.
 RRF_K = 60
-WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 1.5, "bm25": 1.0}
+WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 2.0, "bm25": 0.8}
 _DEPTH = 40
+# How many of the best sections before role priors a result always includes (for refusal).
+UNWEIGHTED_KEPT = 5
 
 Rankings = tuple[list[tuple[str, float]], list[tuple[str, float]], list[tuple[str, float]]]
 
@@ -37,6 +40,7 @@ class Hit:
     chunk_ids: list[str] = field(default_factory=list)
     lexical: float = 0.0  # best BM25 score of its chunks
     coverage: float = 1.0  # share of the question's terms found anywhere in the section
+    prior: float = 1.0  # the factor its role put on its fused score (see assistant.section_roles)
 
     def to_json(self) -> dict:
         return {
@@ -69,6 +73,7 @@ class GuideIndex:
         self.info = self.generation.info()
         check_model(self.info, embedder.name, embedder.dimension)
         self.sections = load_sections(self.generation)
+        self.roles: dict[str, Role] = section_roles(self.sections)
         chunks = self.generation.chunks.get(include=["documents", "metadatas"])
         self.chunk_ids: list[str] = list(chunks["ids"])
         self.chunk_section: dict[str, str] = {
@@ -109,7 +114,10 @@ class GuideIndex:
         ]
 
     def search(self, query: str, vector: np.ndarray, k: int) -> list[Hit]:
-        """The k best sections for a question (its text for BM25, its vector for the rest)."""
+        """The k best sections for a question (its text for BM25, its vector for the rest).
+
+        The list may run past k with sections the role priors pushed down (see `fuse`).
+        """
         if not self.chunk_ids:
             return []
         return self.fuse(query, self.rankings(query, vector), k)
@@ -135,9 +143,14 @@ class GuideIndex:
         return chunk_hits, section_hits, lexical
 
     def fuse(
-        self, query: str, rankings: Rankings, k: int, weights: dict[str, float] | None = None
+        self,
+        query: str,
+        rankings: Rankings,
+        k: int,
+        weights: dict[str, float] | None = None,
+        demotion: dict[Role, float] | None = None,
     ) -> list[Hit]:
-        """Reciprocal rank fusion of the three rankings, by section."""
+        """Reciprocal rank fusion of the three rankings, by section, then each section's role prior."""
         chunk_hits, section_hits, lexical = rankings
         weights = weights or WEIGHTS
         fused: dict[str, float] = {}
@@ -169,11 +182,18 @@ class GuideIndex:
             similarity.setdefault(sid, sim)
         ranked = [sid for sid in sorted(fused, key=lambda sid: (-fused[sid], -similarity.get(sid, 0.0)))
                   if sid in self.sections]
+        wanted = wanted_roles(query)
+        prior = {sid: weight(self.roles.get(sid, Role.EXPLANATION), wanted, demotion) for sid in ranked}
+        # The best few before the priors stay in the list (at its end, where their scores put them)
+        # so refusal can judge coverage without regard to roles (assistant.refusal).
+        unweighted_best = ranked[:UNWEIGHTED_KEPT]
+        ranked.sort(key=lambda sid: (-fused[sid] * prior[sid], -similarity.get(sid, 0.0)))
+        kept = ranked[:k] + [sid for sid in ranked[k:] if sid in unweighted_best]
         asked = set(self._bm25.terms([query])[0])
         return [
-            Hit(self.sections[sid], fused[sid], similarity.get(sid, 0.0), evidence.get(sid, []),
-                best_lexical.get(sid, 0.0), self._coverage(asked, sid))
-            for sid in ranked[:k]
+            Hit(self.sections[sid], fused[sid] * prior[sid], similarity.get(sid, 0.0),
+                evidence.get(sid, []), best_lexical.get(sid, 0.0), self._coverage(asked, sid), prior[sid])
+            for sid in kept
         ]
 
     def _coverage(self, asked: set[str], section_id: str) -> float:

@@ -1,12 +1,16 @@
 """Choose the fusion weights and the refusal rule on the DEV questions only, and print them.
 
 Never run this on the holdout split: its figures are for reporting, not for choosing. The values
-printed here are copied by hand into `assistant/retrieval.py` (`WEIGHTS`) and `assistant/refusal.py`
-(`CALIBRATED_THRESHOLD`, `COVERAGE_WEIGHT`), each with a comment naming this script.
+printed here are copied by hand into `assistant/retrieval.py` (`WEIGHTS`),
+`assistant/section_roles.py` (`DEMOTION`) and `assistant/refusal.py` (`CALIBRATED_THRESHOLD`,
+`COVERAGE_WEIGHT`), each with a comment naming this script.
 
 1. Fusion: every question's three rankings are computed once; each grid point re-fuses them and is
    scored by Recall@3 + MRR@10 over the in-scope questions. Ties go to the weights closest to equal.
-2. Refusal: with those weights, each question's evidence is computed for each coverage weight; the
+2. Role priors: with those weights, each role's demotion (assistant.section_roles) is swept in turn
+   over DEMOTIONS, the others held; of the values scoring best, the middle one is kept, so the
+   choice sits inside a plateau rather than on its edge.
+3. Refusal: with those weights and priors, each question's evidence is computed for each coverage weight; the
    threshold maximises (out-of-scope refused) - (in-scope wrongly refused), with no more than 5% of
    in-scope questions refused, taking the worst of the threshold and the threshold moved by
    +/-MARGIN, so a rule that only works on a knife-edge loses to one with room on both sides.
@@ -29,10 +33,12 @@ from assistant.evaluation import load_questions
 from assistant.metrics import gold_ranks, retrieval_scores
 from assistant.refusal import evidence
 from assistant.retrieval import GuideIndex
+from assistant.section_roles import DEMOTION, Role
 from assistant.settings import Settings
 
 SECTION_WEIGHTS = (0.3, 0.6, 1.0, 1.5, 2.0)
 BM25_WEIGHTS = (0.3, 0.5, 0.8, 1.0, 1.5)
+DEMOTIONS = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 COVERAGE_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 MAX_WRONGLY_REFUSED = 0.05
 MARGIN = 0.02
@@ -46,9 +52,9 @@ def calibrate(path: Path, settings: Settings, embedder: Embedder) -> dict:
     vectors = embedder.encode([q.question for q in questions])
     rankings = [index.rankings(q.question, v) for q, v in zip(questions, vectors)]
 
-    def quality(weights: dict[str, float]) -> dict:
+    def quality(weights: dict[str, float], demotion: dict[Role, float] = DEMOTION) -> dict:
         ranks = [
-            gold_ranks([h.to_json() for h in index.fuse(q.question, r, 10, weights)], q.gold)
+            gold_ranks([h.to_json() for h in index.fuse(q.question, r, 10, weights, demotion)], q.gold)
             for q, r in zip(questions, rankings) if q.in_scope
         ]
         return retrieval_scores(ranks)
@@ -61,7 +67,17 @@ def calibrate(path: Path, settings: Settings, embedder: Embedder) -> dict:
         grid.append((scores["recall@3"] + scores["mrr@10"], closeness, weights, scores))
     _, _, weights, scores = max(grid, key=lambda g: (g[0], g[1]))
 
-    hits = [index.fuse(q.question, r, 10, weights) for q, r in zip(questions, rankings)]
+    demotion = dict(DEMOTION)
+    for role in demotion:
+        rated = []
+        for value in DEMOTIONS:
+            scored = quality(weights, {**demotion, role: value})
+            rated.append((round(scored["recall@3"] + scored["mrr@10"], 6), value, scored))
+        top = max(r[0] for r in rated)
+        tied = [r for r in rated if r[0] == top]
+        _, demotion[role], scores = tied[(len(tied) - 1) // 2]
+
+    hits = [index.fuse(q.question, r, 10, weights, demotion) for q, r in zip(questions, rankings)]
     outside = [h for h, q in zip(hits, questions) if not q.in_scope]
     inside = [h for h, q in zip(hits, questions) if q.in_scope]
     best = None
@@ -87,6 +103,7 @@ def calibrate(path: Path, settings: Settings, embedder: Embedder) -> dict:
     return {
         "file": str(path),
         "weights": weights,
+        "demotion": {role.value: value for role, value in demotion.items()},
         "dev_retrieval": scores,
         "threshold": round(threshold, 3),
         "coverage_weight": coverage_weight,
