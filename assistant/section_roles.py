@@ -49,8 +49,9 @@ _QUESTION_SHARE = 1 / 3
 _MIN_QUESTIONS = 3
 
 _ASKS_DEFINITION = re.compile(
-    r"^\W*(what\s+(is|are|was)\s+(an?\s+|the\s+)?|what's\s+(an?\s+|the\s+)?|define\s+|"
-    r"meaning\s+of\s+|definition\s+of\s+)(?P<term>[^?]*)\??\s*$",
+    r"^\W*(what\s+(exactly\s+)?(is|are|was)\s+(an?\s+|the\s+)?|what's\s+(an?\s+|the\s+)?|"
+    r"who\s+(is|are)\s+(an?\s+|the\s+)?|define\s+|explain\s+|meaning\s+of\s+|definition\s+of\s+)"
+    r"(?P<term>[^?]*)\??\s*$",
     re.I,
 )
 _MEANS = re.compile(r"\b(mean|means|meant|stand\s+for|stands\s+for|jargon|term)\b", re.I)
