@@ -96,10 +96,14 @@ def compose(
         length = len(sentence.split())
         if words + length > max_words or _duplicate(sentence, [p[2] for p in picked]):
             continue
-        # Short of the floor, any statement close to the topic may fill the answer out; past it,
-        # only sentences nearly as relevant as the best one.
+        # Past the floor, only sentences nearly as relevant as the best one. Short of it, any
+        # statement close to the topic may fill the answer out, and so may any statement of the
+        # best section: it was chosen as a whole, so its other points are on the subject too.
         if picked and score < top - (0.15 if words >= _MIN_WORDS else 0.45):
-            break
+            if words >= _MIN_WORDS:
+                break
+            if sid != chosen_hits[0].section.section_id:
+                continue
         picked.append(item)
         words += length
         if words >= max_words * 0.8:

@@ -24,7 +24,7 @@ class Role(StrEnum):
     DEFINITION = "definition"  # an entry in a glossary or list of terms
     QUESTIONS = "questions"  # a list of questions for the reader to ask
     EXAMPLE = "example"  # a case study or worked example
-    OVERVIEW = "overview"  # a chapter's opening text, before its own subsections
+    OVERVIEW = "overview"  # a chapter's short opening text, before its own subsections
 
 
 # How much of its fused score a section keeps when the question does not ask for its kind. Chosen
@@ -45,6 +45,9 @@ _EXAMPLE = re.compile(r"\b(case stud(y|ies)|scenarios?|worked examples?|examples
 # A run of many short sibling entries reads as a reference list even without a telling heading.
 _MIN_ENTRIES = 8
 _ENTRY_WORDS = 45
+# A heading's own text is an overview when it is short beside what its subsections say; a long
+# text above a few subsections is explanation in its own right.
+_OVERVIEW_SHARE = 0.5
 _QUESTION_SHARE = 1 / 3
 _MIN_QUESTIONS = 3
 
@@ -70,7 +73,8 @@ def section_roles(sections: Mapping[str, Section]) -> dict[str, Role]:
 
 
 def _role(section: Section, children: Mapping[tuple[str, ...], list[Section]]) -> Role:
-    if children.get((section.source, *section.path)):
+    below = children.get((section.source, *section.path), [])
+    if below and _words(section) <= _OVERVIEW_SHARE * _median([_words(s) for s in below]):
         return Role.OVERVIEW
     parents = section.path[:-1]
     siblings = children.get((section.source, *parents), [])
@@ -86,10 +90,16 @@ def _role(section: Section, children: Mapping[tuple[str, ...], list[Section]]) -
 
 
 def _reference_list(siblings: list[Section]) -> bool:
-    if len(siblings) < _MIN_ENTRIES:
-        return False
-    lengths = sorted(len(s.text.split()) for s in siblings)
-    return lengths[len(lengths) // 2] <= _ENTRY_WORDS
+    return len(siblings) >= _MIN_ENTRIES and _median([_words(s) for s in siblings]) <= _ENTRY_WORDS
+
+
+def _words(section: Section) -> int:
+    return len(section.text.split())
+
+
+def _median(values: list[int]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
 
 
 def wanted_roles(question: str) -> set[Role]:

@@ -35,6 +35,10 @@ The parish later added meeting papers.
 Who renews the domain? Where are the passwords kept? What happens if the host goes bust?
 How quickly are meeting papers published? Is there a backup?
 
+### 2.1 Keeping the site up to date
+
+Publish meeting papers a week ahead.
+
 ## 3 Glossary
 
 ### Domain
@@ -66,7 +70,9 @@ def test_roles_come_from_structure_and_wording(roles):
     assert roles["1 Getting started"] is Role.OVERVIEW
     assert roles["1.1 Choosing a domain"] is Role.EXPLANATION
     assert roles["1.2 Case study: Little Wendle goes online"] is Role.EXAMPLE
+    # Its own text is longer than its one subsection's: a list of questions, not an overview.
     assert roles["2 Questions for your clerk"] is Role.QUESTIONS
+    assert roles["2.1 Keeping the site up to date"] is Role.EXPLANATION
     assert roles["Domain"] is Role.DEFINITION and roles["Host"] is Role.DEFINITION
     assert all(roles[f"Term {n}"] is Role.DEFINITION for n in range(10))
 
