@@ -8,8 +8,8 @@ printed here are copied by hand into `assistant/retrieval.py` (`WEIGHTS`),
 1. Fusion: every question's three rankings are computed once; each grid point re-fuses them and is
    scored by Recall@3 + MRR@10 over the in-scope questions. Ties go to the weights closest to equal.
 2. Role priors: with those weights, each role's demotion (assistant.section_roles) is swept in turn
-   over DEMOTIONS, the others held; of the values scoring best, the middle one is kept, so the
-   choice sits inside a plateau rather than on its edge.
+   over DEMOTIONS, the others held; of the values scoring within TIED of the best, the middle one
+   is kept, so the choice sits inside a plateau rather than on an edge one question wide.
 3. Refusal: with those weights and priors, each question's evidence is computed for each coverage weight; the
    threshold maximises (out-of-scope refused) - (in-scope wrongly refused), with no more than 5% of
    in-scope questions refused, taking the worst of the threshold and the threshold moved by
@@ -39,6 +39,7 @@ from assistant.settings import Settings
 SECTION_WEIGHTS = (0.3, 0.6, 1.0, 1.5, 2.0)
 BM25_WEIGHTS = (0.3, 0.5, 0.8, 1.0, 1.5)
 DEMOTIONS = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+TIED = 0.01  # about one question moving one place, in Recall@3 + MRR@10 over ~60 questions
 COVERAGE_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 MAX_WRONGLY_REFUSED = 0.05
 MARGIN = 0.02
@@ -74,7 +75,7 @@ def calibrate(path: Path, settings: Settings, embedder: Embedder) -> dict:
             scored = quality(weights, {**demotion, role: value})
             rated.append((round(scored["recall@3"] + scored["mrr@10"], 6), value, scored))
         top = max(r[0] for r in rated)
-        tied = [r for r in rated if r[0] == top]
+        tied = [r for r in rated if r[0] >= top - TIED]
         _, demotion[role], scores = tied[(len(tied) - 1) // 2]
 
     hits = [index.fuse(q.question, r, 10, weights, demotion) for q, r in zip(questions, rankings)]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import index_one_guide
 
+from assistant.chain import Assistant
 from assistant.documents import SourceFile, read_sections
 from assistant.evaluation import load_questions
 from assistant.refusal import evidence
@@ -97,6 +99,15 @@ def test_roles_come_from_structure_and_wording(roles):
 )
 def test_questions_ask_for_kinds_of_text(question, wanted):
     assert wanted_roles(question) == wanted
+
+
+def test_a_plain_question_gets_the_explanation_and_a_definition_question_the_entry(tmp_path, embedder):
+    settings = index_one_guide(tmp_path, "parish.md", GUIDE.format(entries=ENTRIES), embedder)
+    assistant = Assistant(settings, embedder)
+    how = assistant.ask("How should the parish register and renew its website domain?")
+    what = assistant.ask("What is a host?")
+    assert how.hits[0].section.title == "1.1 Choosing a domain"
+    assert what.hits[0].section.title == "Host"
 
 
 def test_priors_only_reorder_and_never_change_refusal(corpus_index, embedder):
