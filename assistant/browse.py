@@ -8,7 +8,7 @@ questions come from the sections retrieval ranked next to an answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.documents import Section
@@ -16,6 +16,7 @@ from assistant.section_roles import GLOSSARY_HEADING
 from assistant.sentences import split_sentences
 
 _NUMBERING = re.compile(r"^\s*(\d+(\.\d+)*|[A-Z]|[IVX]+)[.)]?\s+")
+_QUESTIONS_ABOUT = re.compile(r"^questions?\s+(?:to\s+ask\s+)?(?:about|on|for)\s+(.+)$", re.IGNORECASE)
 _PREAMBLE = re.compile(r"^(about|introduction|foreword|contents|preface)\b", re.IGNORECASE)
 
 
@@ -29,12 +30,28 @@ def bare_title(title: str) -> str:
     return _NUMBERING.sub("", title).strip() or title.strip()
 
 
-def question_about(title: str) -> str:
-    """A plain question asking what the guide says about a section."""
+def question_about(title: str, path: Sequence[str] = ()) -> str:
+    """A plain question a reader might ask of a section, worded for what kind of section it is.
+
+    Args:
+        title: The section's heading.
+        path: Its heading path (the headings above it tell a glossary entry from a chapter).
+    """
     topic = bare_title(title)
+    if topic.endswith("?"):
+        return topic
+    if any(GLOSSARY_HEADING.search(h) for h in path[:-1]):
+        return f"What does “{topic}” mean?"
+    asked = _QUESTIONS_ABOUT.match(topic)
+    if asked:
+        return f"What should I ask about {_lower_first(asked.group(1))}?"
+    return f"What does the guide say about {_lower_first(topic)}?"
+
+
+def _lower_first(topic: str) -> str:
     if len(topic) > 1 and not topic[1].isupper():  # keep acronyms like 'API' as they are
-        topic = topic[0].lower() + topic[1:]
-    return f"What does the guide say about {topic}?"
+        return topic[0].lower() + topic[1:]
+    return topic
 
 
 def subsections(sections: Iterable[Section], parent: Section) -> list[Section]:
@@ -52,8 +69,8 @@ def starter_questions(sections: Iterable[Section], count: int = 4) -> list[str]:
         chapters = [s for s in ordered if s.level == level and not _PREAMBLE.match(bare_title(s.title))]
         if len(chapters) >= min(count, 3):
             picked = _spread(chapters, count)
-            return [question_about(s.title) for s in picked]
-    return [question_about(s.title) for s in ordered[:count]]
+            return [question_about(s.title, s.path) for s in picked]
+    return [question_about(s.title, s.path) for s in ordered[:count]]
 
 
 def _spread(items: list[Section], count: int) -> list[Section]:

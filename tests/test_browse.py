@@ -42,6 +42,16 @@ def test_starter_questions_come_from_the_chapters_of_any_guide():
     assert question_about("4.2 API standards") == "What does the guide say about API standards?"
 
 
+def test_suggested_questions_fit_the_kind_of_section():
+    entry = ("Housing handbook", "Glossary", "Tenancy")
+    assert question_about("Tenancy", entry) == "What does “Tenancy” mean?"
+    asking = ("5 Questions to ask", "5.1 Questions about repairs")
+    assert question_about("5.1 Questions about repairs", asking) == "What should I ask about repairs?"
+    assert question_about("2.3 Who pays for repairs?") == "Who pays for repairs?"
+    assert question_about("2.3 Paying for repairs", ("2 Rent", "2.3 Paying for repairs")) == (
+        "What does the guide say about paying for repairs?")
+
+
 def test_glossary_lookup_in_both_layouts():
     found = glossary_lookup(HOUSING, "tenancy")
     assert [d.term for d in found] == ["Tenancy", "Arrears"]  # the entry first, then a mention

@@ -47,8 +47,8 @@ def texts(block) -> list[str]:
     return [unescape_markdown(m.value) for m in block.markdown]
 
 
-def labels(at: AppTest) -> list[str]:
-    return [unescape_markdown(b.label) for b in at.button]
+def labels(at: AppTest, key_prefix: str = "") -> list[str]:
+    return [unescape_markdown(b.label) for b in at.button if (b.key or "").startswith(key_prefix)]
 
 
 def store(data: Path) -> ConversationStore:
@@ -57,7 +57,7 @@ def store(data: Path) -> ConversationStore:
 
 def test_starters_then_a_cited_answer_with_checkable_sources(app_env):
     at = start()
-    starters = [label for label in labels(at) if label.startswith("What does the guide say about")]
+    starters = labels(at, "starter-")
     assert len(starters) >= 3
     assert any("open data" in s.lower() or "data" in s.lower() for s in starters)
 
@@ -72,8 +72,8 @@ def test_starters_then_a_cited_answer_with_checkable_sources(app_env):
     marked = [t for e in at.expander for t in texts(e) if ":orange-background[**" in t]
     assert marked and any(m.split("[**")[1].split(" ")[0] in answer for m in marked)
     # Two or three related questions follow the answer.
-    related = [label for label in labels(at) if label.startswith("What does the guide say about")]
-    assert 2 <= len(related) <= 3
+    related = labels(at, "related-")
+    assert 2 <= len(related) <= 3 and all(q.endswith("?") for q in related)
     cid = at.query_params["c"]
     turns = store(app_env).turns(cid)
     assert [t.question for t in turns] == ["Who should own the digital plan?"]

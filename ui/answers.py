@@ -127,7 +127,7 @@ def _show_related(turn: Turn, ctx: Context) -> None:
         return
     st.markdown("**You might also ask:**")
     for i, section in enumerate(nearby):
-        question = question_about(section.title)
+        question = question_about(section.title, section.path)
         st.button(esc(question), key=f"related-{turn.id}-{i}", on_click=actions.ask_later,
                   args=(question,))
 

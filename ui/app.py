@@ -105,8 +105,8 @@ def _reader(ctx: Context) -> None:
             st.button(esc(child.title), key=f"reader-child-{child.section_id}",
                       on_click=actions.open_section, args=(child.section_id,))
         ask_col, close_col = st.columns(2)
-        ask_col.button(esc(question_about(section.title)), key="reader_ask",
-                       on_click=actions.ask_about, args=(question_about(section.title),))
+        ask_col.button(esc(question_about(section.title, section.path)), key="reader_ask",
+                       on_click=actions.ask_about, args=(question_about(section.title, section.path),))
         close_col.button("Close this section", key="reader_close", on_click=actions.close_section)
 
 
