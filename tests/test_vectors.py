@@ -57,6 +57,9 @@ def test_sentences_are_the_stores_rows_section_by_section(corpus_guide):
     for _ in range(2):  # read from the store, then from memory
         assert _plain(corpus_guide.sentences(wanted)) == expected
     assert corpus_guide.sentences([]) == []
+    assert corpus_guide.sentences(["no-such-section"]) == []
+    assert _plain(corpus_guide.sentences(["no-such-section", wanted[0]])) == expected[:len(
+        [row for row in expected if row[0] == wanted[0]])]
 
 
 def _plain(rows) -> list[tuple]:
