@@ -6,6 +6,7 @@ and followed by that section's citation number. Sentences from one section share
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -157,11 +158,12 @@ def _tidy(sentence: str) -> str:
     return sentence[0].upper() + sentence[1:] if sentence else sentence
 
 
-def _content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
+@functools.lru_cache(maxsize=8192)  # the guide's sentences are scored again answer after answer
+def _content_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2)
 
 
-def _overlap(query_words: set[str], sentence: str) -> float:
+def _overlap(query_words: frozenset[str], sentence: str) -> float:
     if not query_words:
         return 0.0
     words = _content_words(sentence)

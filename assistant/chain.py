@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answer import Citation, compose, refusal_text
 from assistant.embeddings import Embedder
@@ -57,14 +58,24 @@ class Answer:
         }
 
 
-def _timed(name: str, step: Callable[[State], State]) -> Runnable:
-    def run(state: State) -> State:
+class _Stage(Runnable[State, State]):
+    """One named step of a chain, timed. A bare Runnable rather than a RunnableLambda: the lambda
+    inspects its function's signature and sets up callbacks on every call, which cost more than
+    most of our steps take (about 1.7 ms a question over the five steps)."""
+
+    def __init__(self, name: str, step: Callable[[State], State]) -> None:
+        self.name = name
+        self._step = step
+
+    def invoke(self, input: State, config: RunnableConfig | None = None, **kwargs: Any) -> State:
         started = time.perf_counter()
-        out = step(state)
-        out.setdefault("timings", {})[name] = (time.perf_counter() - started) * 1000
+        out = self._step(input)
+        out.setdefault("timings", {})[self.name] = (time.perf_counter() - started) * 1000
         return out
 
-    return RunnableLambda(run, name=name)
+
+def _timed(name: str, step: Callable[[State], State]) -> Runnable:
+    return _Stage(name, step)
 
 
 def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Runnable:

@@ -17,6 +17,7 @@ from assistant.embeddings import Embedder
 from assistant.section_roles import Role, section_roles, wanted_roles, weight
 from assistant.settings import Settings
 from assistant.store import Generation, backend_for, check_model, loads_path, open_generation
+from assistant.vectors import SentenceCache, VectorTable, read_all
 
 # Reciprocal rank fusion constant and per-ranking weights. The constant is the customary 60; the
 # weights were chosen by `bench/calibrate.py` on tests/eval/dev.jsonl only (README, "Calibration"):
@@ -64,7 +65,7 @@ def section_json(s: Section) -> dict:
 
 
 class GuideIndex:
-    """The live generation loaded for reading: sections in memory, BM25 built once, Chroma for vectors."""
+    """The live generation loaded for reading: sections, vectors and BM25 in memory, read once."""
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
@@ -74,8 +75,12 @@ class GuideIndex:
         check_model(self.info, embedder.name, embedder.dimension)
         self.sections = load_sections(self.generation)
         self.roles: dict[str, Role] = section_roles(self.sections)
-        chunks = self.generation.chunks.get(include=["documents", "metadatas"])
+        chunks = read_all(self.generation.chunks, ["documents", "metadatas", "embeddings"])
         self.chunk_ids: list[str] = list(chunks["ids"])
+        # The generation never changes: its vectors are searched in memory (see assistant.vectors).
+        self._dense_chunks = VectorTable(self.chunk_ids, chunks["embeddings"])
+        by_section = read_all(self.generation.sections, ["embeddings"])
+        self._dense_sections = VectorTable(list(by_section["ids"]), by_section["embeddings"])
         self.chunk_section: dict[str, str] = {
             cid: m["section_id"] for cid, m in zip(chunks["ids"], chunks["metadatas"])
         }
@@ -88,6 +93,7 @@ class GuideIndex:
             self._terms.setdefault(self.chunk_section[cid], set()).update(terms)
         # Chroma's embedded client is shared per process; queries from many threads are serialised.
         self._lock = threading.Lock()
+        self._sentences = SentenceCache(self.generation.sentences, self._lock)
 
     @property
     def name(self) -> str:
@@ -100,18 +106,9 @@ class GuideIndex:
         self.generation.close()
 
     def sentences(self, section_ids: list[str]) -> list[tuple[str, str, int, np.ndarray]]:
-        """(section id, sentence, order, vector) for the sentences of the given sections."""
-        if not section_ids:
-            return []
-        with self._lock:
-            rows = self.generation.sentences.get(
-                where={"section_id": {"$in": section_ids}},
-                include=["documents", "metadatas", "embeddings"],
-            )
-        return [
-            (m["section_id"], d, int(m["order"]), np.asarray(e, dtype=np.float32))
-            for d, m, e in zip(rows["documents"], rows["metadatas"], rows["embeddings"])
-        ]
+        """(section id, sentence, order, vector) for the sentences of the given sections, section by
+        section in the order given, each section's sentences in reading order."""
+        return self._sentences.rows(section_ids)
 
     def search(self, query: str, vector: np.ndarray, k: int) -> list[Hit]:
         """The k best sections for a question (its text for BM25, its vector for the rest).
@@ -127,18 +124,8 @@ class GuideIndex:
         if not self.chunk_ids:
             return [], [], []
         depth = min(_DEPTH, len(self.chunk_ids))
-        with self._lock:
-            dense = self.generation.chunks.query(
-                query_embeddings=[vector], n_results=depth, include=["distances", "metadatas"]
-            )
-            by_section = self.generation.sections.query(
-                query_embeddings=[vector], n_results=min(_DEPTH, len(self.sections)),
-                include=["distances"],
-            )
-        chunk_hits = list(zip(dense["ids"][0], (1.0 - np.asarray(dense["distances"][0])).tolist()))
-        section_hits = list(
-            zip(by_section["ids"][0], (1.0 - np.asarray(by_section["distances"][0])).tolist())
-        )
+        chunk_hits = self._dense_chunks.nearest(vector, depth)
+        section_hits = self._dense_sections.nearest(vector, _DEPTH)
         lexical = [(self.chunk_ids[i], s) for i, s in self._bm25.top(query, depth) if s > 0]
         return chunk_hits, section_hits, lexical
 
@@ -213,6 +200,7 @@ class _Lexical:
         self._stemmer = Stemmer.Stemmer("english")
         self._retriever = bm25s.BM25()
         self._size = len(texts)
+        self._last: tuple[str, list[str]] | None = None
         if texts:
             tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
             self._retriever.index(tokens, show_progress=False)
@@ -221,21 +209,31 @@ class _Lexical:
         """The stemmed, stop-word-free terms BM25 sees in each text."""
         if not texts:
             return []
-        tokens = self._bm25s.tokenize(
-            texts, stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
-        )
+        tokens = [self._query_tokens(texts[0])] if len(texts) == 1 else self._tokenize(texts)
         return [[t for t in words if t] for words in tokens]
 
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
         if not self._size:
             return []
-        tokens = self._bm25s.tokenize(
-            [query], stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
-        )
-        if not tokens[0]:
+        tokens = self._query_tokens(query)
+        if not tokens:
             return []
-        docs, scores = self._retriever.retrieve(tokens, k=min(k, self._size), show_progress=False)
+        docs, scores = self._retriever.retrieve([tokens], k=min(k, self._size), show_progress=False)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0])]
+
+    def _tokenize(self, texts: list[str]) -> list[list[str]]:
+        return self._bm25s.tokenize(
+            texts, stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+        )
+
+    def _query_tokens(self, query: str) -> list[str]:
+        """One text's tokens. The last question's are kept: `top` and then `fuse` both need them."""
+        last = self._last
+        if last is not None and last[0] == query:
+            return last[1]
+        tokens = self._tokenize([query])[0]
+        self._last = (query, tokens)  # one assignment: safe for threads asking at once
+        return tokens
 
 
 def load_sections(generation: Generation) -> dict[str, Section]:

@@ -59,6 +59,25 @@ def quality_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def versus_a_table(v: dict) -> str:
+    """Our whole warm answer beside (a)'s retrieval with our encoder, timed alternately."""
+    stages = ", ".join(f"{k} {ms}" for k, ms in v["ours_stage_p50_ms"].items())
+    first = v["first_round"]
+    return "\n".join([
+        "| timed alternately, same process | p50 ms | p95 ms |",
+        "|---|---|---|",
+        f"| (a)'s retrieval with our question encoder | {v['a_retrieval_p50_ms']} | "
+        f"{v['a_retrieval_p95_ms']} |",
+        f"| our whole warm answer (`ask`) | {v['ours_p50_ms']} | {v['ours_p95_ms']} |",
+        f"| ours ÷ (a) (issue 5: at most 1.5) | {v['ratio_p50']} | |",
+        "",
+        f"{v['questions']} questions × {v['rounds']} rounds, load average at the end "
+        f"{', '.join(map(str, v['load_average']))}. Our stages (p50 ms): {stages}. First round alone "
+        f"(sections quoted for the first time): (a) {first['a_retrieval_p50_ms']} ms, ours "
+        f"{first['ours_p50_ms']} ms, ratio {first['ratio_p50']}.",
+    ])
+
+
 def speed_table(s: dict) -> str:
     warm, cold = s["warm"], s["cold_start"]
     rows = [
@@ -135,6 +154,8 @@ def write(results: dict) -> str:
         f"(load average at the start: {', '.join(map(str, m['load_average']))}; other jobs shared the "
         "machine).\n\n"
         + (quality_table(results["quality"]) if "quality" in results else "(quality not run)") + "\n\n"
+        + (versus_a_table(results["quality"]["latency_vs_a"]) + "\n\n"
+           if "latency_vs_a" in results.get("quality", {}) else "")
         + (speed_table(results["speed"]) if "speed" in results else "(speed not run)") + "\n"
     )
     (RESULTS / "latest.md").write_text(markdown, encoding="utf-8")

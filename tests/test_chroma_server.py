@@ -149,8 +149,12 @@ def test_a_lost_server_gives_a_clear_message(tmp_path, guide, embedder, monkeypa
     assert not assistant.ask(QUESTION).refused
     server.process.kill()
     server.process.wait()
+    # What the loaded index already holds still answers; anything it must read says so clearly.
+    assert not assistant.ask(QUESTION).refused
     with pytest.raises(StoreUnavailableError, match="Cannot reach the Chroma server at http://127"):
-        assistant.ask(QUESTION)
+        assistant.ask("What is open data?")
+    with pytest.raises(StoreUnavailableError, match="Cannot reach the Chroma server at http://127"):
+        assistant.refresh()
     assert main(["ask", QUESTION]) == 1
     err = capsys.readouterr().err
     assert "Cannot reach the Chroma server" in err and "Traceback" not in err
