@@ -129,17 +129,17 @@ def loaded_embedder(settings: Settings) -> Embedder:
 
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.ingest import ingest
+    from assistant.question_encoder import export_in_child
 
     paths = args.paths or [settings.corpus]
+    # First, while this process is small: lets `ask` start without torch (see question_encoder).
+    export_in_child(settings)
     embedder = loaded_embedder(settings)
     with _progress_bar() as progress:
         report = ingest(paths, settings, embedder, rebuild=args.rebuild, progress=progress)
     for problem in report.problems:
         print(f"assistant: {problem}", file=sys.stderr)
     print(report.summary())
-    from assistant.question_encoder import export_after_ingest
-
-    export_after_ingest(settings, embedder)  # lets `ask` start without torch (see question_encoder)
     return 1 if report.problems else 0
 
 

@@ -242,7 +242,7 @@ def _vectors(generation, records, embedder, report, progress) -> dict[str, dict[
             for i, (sid, text) in enumerate(zip(rec.ids["sections"], rec.embed["sections"]))
             if sid not in owners
         )
-    fresh = _embed_all([t[3] for t in todo], embedder, progress)
+    fresh = embedder.encode_many([t[3] for t in todo], progress)
     report.embedded = sum(1 for t in todo if t[1] == "chunks")
     result: dict[str, dict[str, np.ndarray]] = {}
     for source, rec in records.items():
@@ -270,16 +270,6 @@ def _section_vectors(rec: _Records, vectors: dict[str, np.ndarray]) -> None:
     for owner, total in sums.items():
         norm = float(np.linalg.norm(total)) or 1.0
         vectors["sections"][position[owner]] = total / norm
-
-
-def _embed_all(texts: list[str], embedder: Embedder, progress: Progress | None) -> np.ndarray:
-    out = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
-    step = 64
-    for start in range(0, len(texts), step):
-        out[start:start + step] = embedder.encode(texts[start:start + step])
-        if progress:
-            progress(min(start + step, len(texts)), len(texts))
-    return out
 
 
 def _add(generation: Generation, rec: _Records, vectors: dict[str, np.ndarray]) -> None:

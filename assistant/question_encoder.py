@@ -2,12 +2,12 @@
 
 Ingest embeds the guide with sentence-transformers. Importing sentence-transformers (and through
 it torch, transformers and scikit-learn) takes most of a cold `assistant ask`, yet answering needs
-only one short vector per question. So, after an ingest, the loaded sentence-transformers model is
-exported once per model file to the user's cache folder (`$XDG_CACHE_HOME` or `~/.cache`, then
-`council-guide-assistant/question-encoder/`; torch.onnx, nothing is downloaded), with its own pipeline
-(Transformer -> mean Pooling -> Normalize) inside the graph. Questions are then encoded by
-onnxruntime with the model folder's own `tokenizer.json`: the same vectors (a test checks they
-agree with sentence-transformers to 1e-5), without importing torch.
+only one short vector per question. So `assistant ingest`, before it loads the model, has a child
+process export the model once per model file to the user's cache folder (`$XDG_CACHE_HOME` or
+`~/.cache`, then `council-guide-assistant/question-encoder/`; torch.onnx, nothing is downloaded),
+with its sentence-transformers pipeline (Transformer -> mean Pooling -> Normalize) inside the
+graph. Questions are then encoded by onnxruntime with the model folder's own `tokenizer.json`: the
+same vectors (a test checks they agree with sentence-transformers to 1e-5), without importing torch.
 
 When no export matches the model on disk (a different model, a changed file, or an older index),
 `question_encoder` falls back to the sentence-transformers `Embedder`: slower to start, same answers.
@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import threading
 import uuid
 import warnings
@@ -59,31 +61,34 @@ def _cache_folder(fingerprint: dict) -> Path:
     return base / "council-guide-assistant" / "question-encoder" / key
 
 
-def export(settings: Settings, embedder: Embedder) -> Path | None:
+def export(settings: Settings, embedder: Embedder | None = None) -> Path | None:
     """Write the ONNX question encoder for this model file; None if this model cannot be exported.
 
-    Skipped when an export for the same model file already exists.
+    Skipped when an export for the same model file already exists. Without a loaded `embedder`,
+    the model's transformer is loaded here on its own (torch and transformers, not
+    sentence-transformers), as `export_in_child` does.
     """
     folder = _model_folder(settings)
     fingerprint = _fingerprint(folder)
-    if not fingerprint:
-        return None
+    shape = _exportable_shape(folder)
+    if not fingerprint or shape is None:
+        return None  # another pipeline shape: keep using sentence-transformers for questions
     target = _cache_folder(fingerprint)
-    record = {**fingerprint, "name": embedder.name, "dimension": embedder.dimension,
-              "max_tokens": embedder.max_tokens}
+    record = {**fingerprint, "name": model_name(settings.model), **shape}
     if _read_record(target) == record and (target / _GRAPH).exists():
         return target / _GRAPH
-    model = embedder._model
-    if [type(m).__name__ for m in model] != _PIPELINE or not (folder / "tokenizer.json").exists():
-        return None  # another pipeline shape: keep using sentence-transformers for questions
-    if model[1].get_config_dict().get("pooling_mode") != "mean":
-        return None
+    if embedder is not None:
+        transformer = embedder._model[0].auto_model
+    else:
+        from transformers import AutoModel
+
+        transformer = AutoModel.from_pretrained(str(folder), local_files_only=True)
     target.mkdir(parents=True, exist_ok=True)
     partial = target / f".{uuid.uuid4().hex[:8]}.partial"  # two exports at once must not collide
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's notes on tracing are not for councillors
-            _export_graph(model[0].auto_model, partial)
+            _export_graph(transformer, partial)
         partial.replace(target / _GRAPH)
     finally:
         partial.unlink(missing_ok=True)
@@ -91,12 +96,58 @@ def export(settings: Settings, embedder: Embedder) -> Path | None:
     return target / _GRAPH
 
 
-def export_after_ingest(settings: Settings, embedder: Embedder) -> None:
-    """`export`, where a failure only means questions keep using sentence-transformers."""
-    try:
-        export(settings, embedder)
-    except Exception:  # noqa: BLE001  (a faster start is a nicety, never a reason to fail an ingest)
+def export_in_child(settings: Settings) -> None:
+    """`export` in a child process, when no export matches the model file yet.
+
+    Exporting holds about 380 MB on top of the loaded model, so `assistant ingest` does it before it
+    loads the model itself, in a process that then ends and hands all of that back: the export's
+    peak never adds to the ingest's. A failure only means questions keep using sentence-transformers.
+    """
+    if _fresh_export(settings) is not None or _exportable_shape(_model_folder(settings)) is None:
         return
+    code = "import sys; from assistant.question_encoder import _export_main; _export_main(sys.argv[1])"
+    try:
+        subprocess.run([sys.executable, "-c", code, settings.model], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False, timeout=900)
+    except (OSError, subprocess.TimeoutExpired):
+        return
+
+
+def _export_main(model: str) -> None:
+    try:
+        export(Settings.load(model=model))
+    except Exception:  # noqa: BLE001  (a faster start is a nicety, never a reason to fail an ingest)
+        sys.exit(1)
+
+
+def _exportable_shape(folder: Path) -> dict | None:
+    """The dimension and window of a model whose pipeline the export reproduces, read from its files.
+
+    That pipeline is Transformer -> mean Pooling -> Normalize, with a `tokenizer.json` (which
+    onnxruntime's side tokenizes with) and no lower-casing done by sentence-transformers itself.
+    """
+    modules = _json(folder / "modules.json")
+    if not isinstance(modules, list) or not (folder / "tokenizer.json").exists():
+        return None
+    if [str(m.get("type", "")).rsplit(".", 1)[-1] for m in modules] != _PIPELINE:
+        return None
+    pooling = _json(folder / modules[1].get("path", "") / "config.json") or {}
+    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode_") and v is True}
+    mode = pooling.get("pooling_mode")
+    if (mode or modes) not in ("mean", {"pooling_mode_mean_tokens"}):
+        return None
+    window = _json(folder / "sentence_bert_config.json") or {}
+    if window.get("do_lower_case") or not window.get("max_seq_length"):
+        return None
+    return {"dimension": int(pooling["word_embedding_dimension"]),
+            "max_tokens": int(window["max_seq_length"])}
+
+
+def _json(path: Path):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _export_graph(transformer, path: Path) -> None:
@@ -177,6 +228,12 @@ class OnnxQuestionEncoder:
 
 def load_exported(settings: Settings) -> OnnxQuestionEncoder | None:
     """The exported encoder when it matches the model on disk now, else None."""
+    fresh = _fresh_export(settings)
+    return OnnxQuestionEncoder(*fresh) if fresh else None
+
+
+def _fresh_export(settings: Settings) -> tuple[Path, Path, dict] | None:
+    """(graph, model folder, record) of an export matching the model on disk now, else None."""
     folder = _model_folder(settings)
     fingerprint = _fingerprint(folder)
     if not fingerprint:
@@ -189,7 +246,7 @@ def load_exported(settings: Settings) -> OnnxQuestionEncoder | None:
         return None
     if record.get("name") != model_name(settings.model):
         return None
-    return OnnxQuestionEncoder(target / _GRAPH, folder, record)
+    return target / _GRAPH, folder, record
 
 
 def question_encoder(settings: Settings):

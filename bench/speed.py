@@ -13,7 +13,7 @@
   records written 10 times over, each copy's vectors jittered (Gaussian noise, sd 0.02, then
   renormalised) and its ids and headings numbered: it measures search cost at that size, not quality.
 
-Run: .venv/bin/python bench/speed.py [--scales 1,10,100] [questions.jsonl ...]
+Run: .venv/bin/python bench/speed.py [--scales 1,10,100] [--only ingest] [questions.jsonl ...]
 """
 
 from __future__ import annotations
@@ -171,15 +171,7 @@ def measure(corpus: Path, question_files: list[Path], scales: list[int], cold_ru
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         index = tmp_path / "index"
-        ingest = _ingest([corpus], index)
-        ingest["chunks_per_s"] = round(ingest["chunks"] / ingest["wall_s"], 1)
-        results["ingest_corpus"] = ingest
-        pdf = write_pdf(tmp_path / "generated-200-pages.pdf", guide)
-        pdf_run = _ingest([pdf], tmp_path / "pdf-index")
-        pdf_run["pages"] = 200
-        pdf_run["pages_per_s"] = round(200 / pdf_run["wall_s"], 2)
-        pdf_run["chunks_per_s"] = round(pdf_run["chunks"] / pdf_run["wall_s"], 1)
-        results["ingest_pdf"] = pdf_run
+        results.update(measure_ingest(corpus, tmp_path, index))
         settings = Settings.load(index=index, chroma_url="")
         results["warm"] = warm_latency(settings, questions)
         results["cold_start"] = cold_start(index, questions[0], cold_runs)
@@ -204,6 +196,19 @@ def measure(corpus: Path, question_files: list[Path], scales: list[int], cold_ru
             results["scale"][f"x{n}"] = {"chunks": chunks, "p50_ms": warm["p50"], "p95_ms": warm["p95"]}
             print(f"scale x{n}: {results['scale'][f'x{n}']}", file=sys.stderr)
     return results
+
+
+def measure_ingest(corpus: Path, tmp_path: Path, index: Path) -> dict:
+    """`assistant ingest` of corpus/ into `index`, then of a generated 200-page PDF, each in a new process."""
+    guide = sorted(corpus.glob("*.md"))[0]
+    ingest = _ingest([corpus], index)
+    ingest["chunks_per_s"] = round(ingest["chunks"] / ingest["wall_s"], 1)
+    pdf = write_pdf(tmp_path / "generated-200-pages.pdf", guide)
+    pdf_run = _ingest([pdf], tmp_path / "pdf-index")
+    pdf_run["pages"] = 200
+    pdf_run["pages_per_s"] = round(200 / pdf_run["wall_s"], 2)
+    pdf_run["chunks_per_s"] = round(pdf_run["chunks"] / pdf_run["wall_s"], 1)
+    return {"ingest_corpus": ingest, "ingest_pdf": pdf_run}
 
 
 def _count_chunks(settings: Settings) -> int:
@@ -261,9 +266,16 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=PROJECT_ROOT / "corpus")
     parser.add_argument("--scales", default="1,10,100", help="corpus multiples, comma-separated")
     parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--only", choices=["ingest"], help="measure only the two ingests")
     args = parser.parse_args()
     scales = [int(s) for s in args.scales.split(",") if s]
-    print(json.dumps(measure(args.corpus, args.files, scales, args.cold_runs), indent=2))
+    if args.only == "ingest":
+        with tempfile.TemporaryDirectory() as tmp:
+            results = {"cpu_count": os.cpu_count(), "load_average_at_start": os.getloadavg(),
+                       **measure_ingest(args.corpus, Path(tmp), Path(tmp) / "index")}
+    else:
+        results = measure(args.corpus, args.files, scales, args.cold_runs)
+    print(json.dumps(results, indent=2))
     return 0
 
 

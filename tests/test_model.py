@@ -37,6 +37,20 @@ def test_the_session_model_embeds_meaningfully(embedder):
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
 
 
+
+def test_encode_many_keeps_order_and_gives_each_text_its_own_vector(embedder, monkeypatch):
+    # Small batches, so texts of very different length are split across several of them.
+    monkeypatch.setattr("assistant.embeddings.BATCH_TOKENS", 300)
+    texts = ["open data " * 300, "", "Who leads digital change?", "Councils share data. " * 20,
+             "A councillor asks about broadband.", "open data " * 300]  # past the window, twice
+    calls = []
+    vectors = embedder.encode_many(texts, progress=lambda done, total: calls.append((done, total)))
+    one_by_one = np.vstack([embedder.encode([t]) for t in texts])
+    assert np.abs(vectors - one_by_one).max() < 1e-5
+    assert np.array_equal(vectors[0], vectors[5])
+    assert len(calls) > 1 and calls[-1] == (len(texts), len(texts))
+    assert [d for d, _ in calls] == sorted({d for d, _ in calls})  # each batch moves it forward
+
 def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
 
