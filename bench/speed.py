@@ -38,19 +38,33 @@ PYTHON = sys.executable
 _HEADING = re.compile(r"^(#+)\s+(.*)$")
 
 
+# Linux carries a process's peak RSS across exec, and a child started from this (large) process
+# starts with this process's peak as its own. So each command is started by a small Python process
+# that reports its child's figures: the child's peak is then its own.
+_LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+wall = time.perf_counter() - started
+with open(sys.argv[1], "w") as out:
+    json.dump({"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_kib": usage.ru_maxrss}, out)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def _measure(args: list[str]) -> dict:
     """Run a command in a new process; wall time, CPU time and peak RSS from the kernel's accounting."""
-    started = time.perf_counter()
-    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=PROJECT_ROOT)
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    out, err = child.stdout.read().decode(), child.stderr.read().decode(errors="replace")
-    child.stdout.close()
-    child.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(map(str, args))} failed: {err[-500:]}")
-    return {"wall_s": round(wall, 2), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-            "peak_rss_mib": round(usage.ru_maxrss / 1024), "stdout": out}
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "usage.json"
+        done = subprocess.run([PYTHON, "-c", _LAUNCHER, str(report), *map(str, args)],
+                              capture_output=True, cwd=PROJECT_ROOT)
+        if done.returncode != 0:
+            err = done.stderr.decode(errors="replace")
+            raise SystemExit(f"{' '.join(map(str, args))} failed: {err[-500:]}")
+        usage = json.loads(report.read_text())
+    return {"wall_s": round(usage["wall_s"], 2), "cpu_s": round(usage["cpu_s"], 2),
+            "peak_rss_mib": round(usage["peak_kib"] / 1024), "stdout": done.stdout.decode()}
 
 
 def _ingest(paths: list[Path], index: Path) -> dict:
