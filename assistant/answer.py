@@ -97,19 +97,37 @@ def compose(
         length = len(sentence.split())
         if words + length > max_words or _duplicate(sentence, [p[2] for p in picked]):
             continue
-        # Past the floor, only sentences nearly as relevant as the best one. Short of it, any
-        # statement close to the topic may fill the answer out, and so may any statement of the
-        # best section: it was chosen as a whole, so its other points are on the subject too.
+        # Short of the floor, any statement close to the topic may fill the answer out; past it,
+        # only sentences nearly as relevant as the best one.
         if picked and score < top - (0.15 if words >= _MIN_WORDS else 0.45):
-            if words >= _MIN_WORDS:
-                break
-            if sid != chosen_hits[0].section.section_id:
-                continue
+            break
         picked.append(item)
         words += length
         if words >= max_words * 0.8:
             break
+    if words < _MIN_WORDS:
+        _add_context(picked, [item for item in scored if item[1] == chosen_hits[0].section.section_id],
+                     words, max_words)
     return _render(picked, chosen_hits)
+
+
+def _add_context(picked: list, candidates: list, words: int, max_words: int) -> None:
+    """Grow a short answer by the statements either side of what it quotes from the best section.
+
+    Neighbours keep the thread of the passage already quoted, where the section's other sentences,
+    however close in wording, may be about something else (its launch date, say).
+    """
+    by_order = {item[3]: item for item in candidates}
+    while words < _MIN_WORDS:
+        taken = {item[3] for item in picked if item[1] in {c[1] for c in candidates}}
+        nearby = [by_order[o] for t in taken for o in (t - 1, t + 1) if o in by_order and o not in taken]
+        fitting = [item for item in nearby if words + len(item[2].split()) <= max_words
+                   and not _duplicate(item[2], [p[2] for p in picked])]
+        if not fitting:
+            return
+        best = max(fitting, key=lambda item: item[0])
+        picked.append(best)
+        words += len(best[2].split())
 
 
 def _supporting(hits: list[Hit]) -> list[Hit]:

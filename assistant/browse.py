@@ -12,22 +12,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.documents import Section
-from assistant.section_roles import GLOSSARY_HEADING
+from assistant.section_roles import ABOUT_HEADING, GLOSSARY_HEADING, bare_title
 from assistant.sentences import split_sentences
 
-_NUMBERING = re.compile(r"^\s*(\d+(\.\d+)*|[A-Z]|[IVX]+)[.)]?\s+")
 _QUESTIONS_ABOUT = re.compile(r"^questions?\s+(?:to\s+ask\s+)?(?:about|on|for)\s+(.+)$", re.IGNORECASE)
-_PREAMBLE = re.compile(r"^(about|introduction|foreword|contents|preface)\b", re.IGNORECASE)
 
 
 def table_of_contents(sections: Iterable[Section]) -> list[Section]:
     """Sections in reading order, grouped by source file."""
     return sorted(sections, key=lambda s: (s.source, s.order))
-
-
-def bare_title(title: str) -> str:
-    """'2.4 A digital board' -> 'A digital board'."""
-    return _NUMBERING.sub("", title).strip() or title.strip()
 
 
 def question_about(title: str, path: Sequence[str] = ()) -> str:
@@ -66,7 +59,7 @@ def starter_questions(sections: Iterable[Section], count: int = 4) -> list[str]:
     # Order 0 is a document's title and opening text, not a chapter.
     ordered = [s for s in table_of_contents(sections) if s.order > 0 and not GLOSSARY_HEADING.search(s.title)]
     for level in sorted({s.level for s in ordered}):
-        chapters = [s for s in ordered if s.level == level and not _PREAMBLE.match(bare_title(s.title))]
+        chapters = [s for s in ordered if s.level == level and not ABOUT_HEADING.search(bare_title(s.title))]
         if len(chapters) >= min(count, 3):
             picked = _spread(chapters, count)
             return [question_about(s.title, s.path) for s in picked]

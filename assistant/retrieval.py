@@ -23,7 +23,7 @@ from assistant.vectors import SentenceCache, VectorTable, read_all
 # weights were chosen by `bench/calibrate.py` on tests/eval/dev.jsonl only (README, "Calibration"):
 # section vectors (the mean of a section's chunks) proved the strongest single ranking there.
 RRF_K = 60
-WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 2.0, "bm25": 0.8}
+WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 1.5, "bm25": 1.0}
 _DEPTH = 40
 # How many of the best sections before role priors a result always includes (for refusal).
 UNWEIGHTED_KEPT = 5

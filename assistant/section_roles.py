@@ -1,12 +1,13 @@
 """What kind of text a section is, and whether the question asks for that kind.
 
 Guides mix explanation with reference material: glossary entries, lists of questions to put to
-officers, worked examples and short chapter introductions. Reference text shares a question's words
+officers, worked examples, short chapter introductions and pages about the document itself ("What
+the guide set out to do" mentions every topic once). Such text shares a question's words
 without answering it ("Who should be in charge of digital?" sits close to "Questions about
 leadership", which asks rather than tells). So unless a question asks for such text — a
-definition, questions to ask, an example — its sections are ranked a little lower than the
-explanation around them. The roles are read from a section's structure and wording, never from one
-guide's headings.
+definition, questions to ask, an example, who wrote the guide — its sections are ranked a little
+lower than the explanation around them. The roles are read from a section's structure and
+wording, never from one guide's headings.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Role(StrEnum):
     QUESTIONS = "questions"  # a list of questions for the reader to ask
     EXAMPLE = "example"  # a case study or worked example
     OVERVIEW = "overview"  # a chapter's short opening text, before its own subsections
+    ABOUT = "about"  # text about the document itself: its aims, sources, how to use it
 
 
 # How much of its fused score a section keeps when the question does not ask for its kind. Chosen
@@ -35,11 +37,17 @@ DEMOTION: dict[Role, float] = {
     Role.QUESTIONS: 0.6,
     Role.EXAMPLE: 1.0,
     Role.OVERVIEW: 0.6,
+    Role.ABOUT: 0.6,
 }
 
 # Headings that file what is under them as a list of terms (the UI's glossary panel uses it too).
 GLOSSARY_HEADING = re.compile(
     r"\b(glossary|definitions?|key terms|terms used|jargon|abbreviations|acronyms)\b", re.I
+)
+_DOCUMENT = r"(guide|companion|document|report|paper|handbook|toolkit|booklet)"
+# "About this companion", "Introduction", "What the guide set out to do", "How to use this toolkit".
+ABOUT_HEADING = re.compile(
+    rf"^(about|introduction|foreword|preface|contents|how to use)\b|\b(this|the) {_DOCUMENT}\b", re.I
 )
 _EXAMPLE = re.compile(r"\b(case stud(y|ies)|scenarios?|worked examples?|examples?)\b", re.I)
 # A run of many short sibling entries reads as a reference list even without a telling heading.
@@ -60,7 +68,14 @@ _ASKS_DEFINITION = re.compile(
 _MEANS = re.compile(r"\b(mean|means|meant|stand\s+for|stands\s+for|jargon|term)\b", re.I)
 _ASKS_QUESTIONS = re.compile(r"\b(ask|asking|questions?|challenge|scrutin\w*)\b", re.I)
 _ASKS_EXAMPLE = re.compile(r"\b(examples?|case stud(y|ies)|scenarios?|in practice|for instance)\b", re.I)
+# Asking about the document itself: who wrote it, when, why, from what sources.
+_ASKS_ABOUT = re.compile(
+    rf"\b(techuk|author|wrote|written|published|launched|sources?|this {_DOCUMENT}|"
+    rf"{_DOCUMENT}'s|(aims?|purpose|point) of the {_DOCUMENT})\b",
+    re.I,
+)
 _SHORT_TERM_WORDS = 4
+_NUMBERING = re.compile(r"^\s*(\d+(\.\d+)*|[A-Z]|[IVX]+)[.)]?\s+")
 
 
 def section_roles(sections: Mapping[str, Section]) -> dict[str, Role]:
@@ -86,11 +101,18 @@ def _role(section: Section, children: Mapping[tuple[str, ...], list[Section]]) -
         return Role.QUESTIONS
     if _EXAMPLE.search(section.title) or any(_EXAMPLE.search(h) for h in parents):
         return Role.EXAMPLE
+    if ABOUT_HEADING.search(bare_title(section.title)):
+        return Role.ABOUT
     return Role.EXPLANATION
 
 
 def _reference_list(siblings: list[Section]) -> bool:
     return len(siblings) >= _MIN_ENTRIES and _median([_words(s) for s in siblings]) <= _ENTRY_WORDS
+
+
+def bare_title(title: str) -> str:
+    """'2.4 A digital board' -> 'A digital board'."""
+    return _NUMBERING.sub("", title).strip() or title.strip()
 
 
 def _words(section: Section) -> int:
@@ -114,6 +136,8 @@ def wanted_roles(question: str) -> set[Role]:
         wanted.add(Role.QUESTIONS)
     if _ASKS_EXAMPLE.search(question):
         wanted.add(Role.EXAMPLE)
+    if _ASKS_ABOUT.search(question):
+        wanted.add(Role.ABOUT)
     return wanted
 
 

@@ -18,6 +18,10 @@ DEV = Path(__file__).parent / "eval" / "dev.jsonl"
 
 GUIDE = """# Running a parish website
 
+## About this guide
+
+The parish council wrote this guide in 2024 for its clerks and councillors.
+
 ## 1 Getting started
 
 This chapter covers the first steps.
@@ -69,6 +73,7 @@ def roles(tmp_path_factory) -> dict[str, Role]:
 
 
 def test_roles_come_from_structure_and_wording(roles):
+    assert roles["About this guide"] is Role.ABOUT
     assert roles["1 Getting started"] is Role.OVERVIEW
     assert roles["1.1 Choosing a domain"] is Role.EXPLANATION
     assert roles["1.2 Case study: Little Wendle goes online"] is Role.EXAMPLE
@@ -95,6 +100,8 @@ def test_roles_come_from_structure_and_wording(roles):
         ("How can I challenge officers on supplier contracts?", {Role.QUESTIONS}),
         ("Is there an example of a council sharing its data?", {Role.EXAMPLE}),
         ("Give me a case study of flood sensors", {Role.EXAMPLE}),
+        ("Who wrote this guide, and when was it published?", {Role.ABOUT}),
+        ("What does the guide say about broadband?", set()),
     ],
 )
 def test_questions_ask_for_kinds_of_text(question, wanted):
