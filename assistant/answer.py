@@ -106,20 +106,19 @@ def compose(
         if words >= max_words * 0.8:
             break
     if words < _MIN_WORDS:
-        _add_context(picked, [item for item in scored if item[1] == chosen_hits[0].section.section_id],
-                     words, max_words)
+        _add_context(picked, scored, chosen_hits[0].section.section_id, words, max_words)
     return _render(picked, chosen_hits)
 
 
-def _add_context(picked: list, candidates: list, words: int, max_words: int) -> None:
+def _add_context(picked: list, scored: list, section_id: str, words: int, max_words: int) -> None:
     """Grow a short answer by the statements either side of what it quotes from the best section.
 
     Neighbours keep the thread of the passage already quoted, where the section's other sentences,
     however close in wording, may be about something else (its launch date, say).
     """
-    by_order = {item[3]: item for item in candidates}
+    by_order = {item[3]: item for item in scored if item[1] == section_id}
     while words < _MIN_WORDS:
-        taken = {item[3] for item in picked if item[1] in {c[1] for c in candidates}}
+        taken = {item[3] for item in picked if item[1] == section_id}
         nearby = [by_order[o] for t in taken for o in (t - 1, t + 1) if o in by_order and o not in taken]
         fitting = [item for item in nearby if words + len(item[2].split()) <= max_words
                    and not _duplicate(item[2], [p[2] for p in picked])]
