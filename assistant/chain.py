@@ -22,6 +22,7 @@ from assistant.questions import clean_question
 from assistant.refusal import evidence, should_refuse
 from assistant.retrieval import GuideIndex, Hit
 from assistant.settings import Settings
+from assistant.unmentioned import unmentioned, with_caveat
 
 State = dict
 
@@ -40,6 +41,7 @@ class Answer:
     evidence: float = 0.0
     notes: list[str] = field(default_factory=list)
     invalid_citations: list[int] = field(default_factory=list)  # LLM markers that matched no excerpt
+    unmentioned: list[str] = field(default_factory=list)  # names in the question the guide never uses
 
     def to_json(self) -> dict:
         return {
@@ -55,6 +57,7 @@ class Answer:
             "evidence": round(self.evidence, 4),
             "notes": self.notes,
             "invalid_citations": self.invalid_citations,
+            "unmentioned": self.unmentioned,
         }
 
 
@@ -93,16 +96,13 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
         hits = index.search(state["query"], state["vector"], max(settings.top_k, 10))
         return {**state, "hits": hits}
 
-    def decide(state: State) -> State:
-        return {**state, "refused": should_refuse(state["hits"], settings.refusal_threshold)}
-
     def answer(state: State) -> State:
         hits = state["hits"]
         if state["refused"]:
             text, citations = refusal_text(hits), []
         else:
             composed = compose(state["query"], state["vector"], hits, index, settings.answer_words)
-            text, citations = composed.text, composed.citations
+            text, citations = with_caveat(composed.text, state["unmentioned"]), composed.citations
             if not citations:
                 text, state["refused"] = refusal_text(hits), True
         return {**state, "answer": text, "citations": citations}
@@ -111,9 +111,19 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
         _timed("check", check)
         | _timed("embed", embed)
         | _timed("retrieve", retrieve)
-        | _timed("decide", decide)
+        | _timed("decide", lambda state: decide(state, settings, index))
         | _timed("compose", answer)
     )
+
+
+def decide(state: State, settings: Settings, index: GuideIndex) -> State:
+    """Refuse when the guide does not cover the question; note any names in it the guide never uses."""
+    return {
+        **state,
+        "refused": should_refuse(state["hits"], settings.refusal_threshold),
+        # The asker's own words: a follow-up's joined query would repeat the previous question's names.
+        "unmentioned": unmentioned(state["question"], index.mentions) if state["hits"] else [],
+    }
 
 
 def to_answer(state: State, top_k: int) -> Answer:
@@ -129,6 +139,7 @@ def to_answer(state: State, top_k: int) -> Answer:
         timings_ms=timings,
         standalone_question=query if query != state["question"] else None,
         evidence=evidence(state["hits"]),
+        unmentioned=[] if state["refused"] else list(state.get("unmentioned", [])),
     )
 
 

@@ -48,6 +48,7 @@ class EvalRecord:
     retrieved: list[dict]
     refused: bool
     latency_ms: float
+    unmentioned: list[str] = field(default_factory=list)  # names the answer said the guide never uses
     ranks: list[int | None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -64,6 +65,7 @@ class EvalRecord:
             "refused": self.refused,
             "latency_ms": round(self.latency_ms, 2),
             "gold_ranks": self.ranks,
+            "unmentioned": self.unmentioned,
         }
 
 
@@ -109,7 +111,8 @@ def run(questions: list[EvalQuestion], assistant, k: int) -> list[EvalRecord]:
         started = time.perf_counter()
         answer = assistant.ask(q.question)
         elapsed = (time.perf_counter() - started) * 1000
-        records.append(EvalRecord(q, [h.to_json() for h in answer.hits[:k]], answer.refused, elapsed))
+        records.append(EvalRecord(q, [h.to_json() for h in answer.hits[:k]], answer.refused, elapsed,
+                                  answer.unmentioned))
     return records
 
 
@@ -135,7 +138,12 @@ def score(records: list[EvalRecord]) -> dict:
 
 
 def _refusals(records: list[EvalRecord]) -> dict:
-    return refusal_scores([r.refused for r in records], [r.question.in_scope for r in records])
+    figures = refusal_scores([r.refused for r in records], [r.question.in_scope for r in records])
+    # Out of scope and still answered, but opening by naming what the guide never mentions.
+    outside = [r for r in records if not r.question.in_scope]
+    flagged = sum(r.refused or bool(r.unmentioned) for r in outside)
+    figures["out_of_scope_refused_or_flagged"] = round(flagged / len(outside), 4) if outside else 0.0
+    return figures
 
 
 def evaluate(path: Path, settings: Settings, k: int = MRR_AT, assistant=None) -> dict:
@@ -170,6 +178,8 @@ def format_table(metrics: dict) -> str:
         f"Out-of-scope questions refused: {refusal['out_of_scope_refused']:.0%} of "
         f"{refusal['out_of_scope']}; in-scope questions wrongly refused: "
         f"{refusal['in_scope_wrongly_refused']:.0%} of {refusal['in_scope']}.",
+        f"Out-of-scope questions refused, or answered after saying the guide never mentions a name "
+        f"they use: {refusal['out_of_scope_refused_or_flagged']:.0%}.",
         f"Warm answer latency: p50 {latency['p50']:.0f} ms, p95 {latency['p95']:.0f} ms.",
         "(refused: share refused for out-of-scope kinds, share wrongly refused otherwise)",
     ]

@@ -26,7 +26,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 
 from assistant.answer import Citation, refusal_text
-from assistant.chain import Answer, State, to_answer
+from assistant.chain import Answer, State, decide, to_answer
 from assistant.chain import _timed as timed
 from assistant.embeddings import Embedder
 from assistant.followup import retrieval_query
@@ -42,9 +42,10 @@ from assistant.prompting import (
     select_excerpts,
 )
 from assistant.questions import clean_question
-from assistant.refusal import CALIBRATED_THRESHOLD, evidence, should_refuse
+from assistant.refusal import CALIBRATED_THRESHOLD, evidence
 from assistant.retrieval import GuideIndex
 from assistant.settings import Settings
+from assistant.unmentioned import with_caveat
 
 History = Sequence[tuple[str, str]]
 _FALLBACK = "so this answer is quoted directly from the guide instead."
@@ -197,7 +198,7 @@ class LLMAnswerer:
         if refused:
             text, citations = refusal_text(state["hits"]), []
         else:
-            text = checked.text
+            text = with_caveat(checked.text, state["unmentioned"])
             citations = [
                 Citation(i + 1, excerpts[n - 1].hit.section, excerpts[n - 1].text,
                          excerpts[n - 1].hit.similarity)
@@ -244,9 +245,6 @@ def _prepare_chain(
             return {**state, "hits": []}
         return {**state, "hits": index.search(state["query"], state["vector"], max(settings.top_k, 10))}
 
-    def decide(state: State) -> State:
-        return {**state, "refused": should_refuse(state["hits"], settings.refusal_threshold)}
-
     bar = _EXCERPT_EVIDENCE * (settings.refusal_threshold or CALIBRATED_THRESHOLD)
 
     def excerpts(state: State) -> State:
@@ -260,7 +258,7 @@ def _prepare_chain(
         | timed("rewrite", rewrite)
         | timed("embed", embed)
         | timed("retrieve", retrieve)
-        | timed("decide", decide)
+        | timed("decide", lambda state: decide(state, settings, index))
         | timed("excerpts", excerpts)
     )
 

@@ -27,6 +27,8 @@ WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 1.5, "bm25": 1.0}
 _DEPTH = 40
 # How many of the best sections before role priors a result always includes (for refusal).
 UNWEIGHTED_KEPT = 5
+# At most this many sections are read to find a name's words together (see `GuideIndex.mentions`).
+_MENTION_SCAN = 300
 
 Rankings = tuple[list[tuple[str, float]], list[tuple[str, float]], list[tuple[str, float]]]
 
@@ -91,6 +93,7 @@ class GuideIndex:
         self._terms: dict[str, set[str]] = {}
         for cid, terms in zip(self.chunk_ids, self._bm25.terms(texts)):
             self._terms.setdefault(self.chunk_section[cid], set()).update(terms)
+        self._vocabulary: set[str] = set().union(*self._terms.values())
         # Chroma's embedded client is shared per process; queries from many threads are serialised.
         self._lock = threading.Lock()
         self._sentences = SentenceCache(self.generation.sentences, self._lock)
@@ -183,6 +186,28 @@ class GuideIndex:
             for sid in kept
         ]
 
+    def mentions(self, name: str) -> bool:
+        """Whether any section uses `name`: its stemmed words, in order and together.
+
+        True when unsure (a name of stop words only, or more candidate sections than are worth
+        reading), so an answer only says the guide is silent on something when it is.
+        """
+        words = self._bm25.words(name)
+        if not words:
+            return True
+        if not set(words) <= self._vocabulary:
+            return False
+        if len(words) == 1:
+            return True
+        candidates = [sid for sid, terms in self._terms.items() if terms.issuperset(words)]
+        if len(candidates) > _MENTION_SCAN:
+            return True
+        for sid in candidates:
+            section = self.sections.get(sid)
+            if section and _contains(self._bm25.words(" ".join([*section.path, section.text])), words):
+                return True
+        return False
+
     def _coverage(self, asked: set[str], section_id: str) -> float:
         if not asked:
             return 1.0
@@ -221,6 +246,10 @@ class _Lexical:
         docs, scores = self._retriever.retrieve([tokens], k=min(k, self._size), show_progress=False)
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0])]
 
+    def words(self, text: str) -> list[str]:
+        """One text's stemmed, stop-word-free terms in reading order (not cached, unlike a query's)."""
+        return [t for t in self._tokenize([text])[0] if t]
+
     def _tokenize(self, texts: list[str]) -> list[list[str]]:
         return self._bm25s.tokenize(
             texts, stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
@@ -234,6 +263,13 @@ class _Lexical:
         tokens = self._tokenize([query])[0]
         self._last = (query, tokens)  # one assignment: safe for threads asking at once
         return tokens
+
+
+def _contains(sequence: list[str], run: list[str]) -> bool:
+    """Whether `run` occurs in `sequence` as consecutive items."""
+    width = len(run)
+    return any(sequence[i:i + width] == run for i in range(len(sequence) - width + 1)
+               if sequence[i] == run[0])
 
 
 def load_sections(generation: Generation) -> dict[str, Section]:

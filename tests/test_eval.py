@@ -81,6 +81,8 @@ def test_eval_command_json_shape_and_figures_recomputable(mini_index, tmp_path, 
     assert records[0]["gold_ranks"] == [1]  # the section is literally titled "Open data"
     assert metrics["refusal"]["out_of_scope"] == 1 and metrics["refusal"]["in_scope"] == 2
     assert metrics["refusal"]["out_of_scope_refused"] == float(records[2]["refused"])
+    flagged = records[2]["refused"] or bool(records[2]["unmentioned"])
+    assert metrics["refusal"]["out_of_scope_refused_or_flagged"] == float(flagged)
     assert set(metrics["by_kind"]) == {"keyword", "paraphrase", "out_of_scope"}
     assert metrics["latency_ms"]["p50"] <= metrics["latency_ms"]["p95"]
     table = format_table(metrics)

@@ -245,6 +245,9 @@ def test_language_model_answer_streams_through_the_app(app_env, monkeypatch):
         # The streamed text is replaced by the checked one: the marker with no excerpt is gone.
         answer = texts(at.chat_message[1])[0]
         assert answer == "Open data is published for anyone to use [1]. It excludes personal data."
+        notes = [unescape_markdown(c.value) for c in at.chat_message[1].caption]
+        removed = [n for n in notes if "excerpt numbers that do not exist" in n]
+        assert len(removed) == 1 and removed[0].startswith("Note: ")  # said once, not twice
         turn = store(app_env).turns(at.query_params["c"])[0]
         assert turn.answer["mode"] == "llm" and turn.answer["citations"]
 

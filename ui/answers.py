@@ -58,10 +58,8 @@ def ask(question: str, ctx: Context) -> None:
 
 def show_extras(turn: Turn, ctx: Context) -> None:
     answer = turn.answer
-    for note in answer.get("notes", []):  # e.g. the language model was unreachable
-        st.caption(esc(f"Note: {note}"))
     for note in answer.get("notes", []):  # e.g. the language model failed, so the guide is quoted
-        st.caption(esc(note))
+        st.caption(esc(f"Note: {note}"))
     if answer.get("refused"):
         _show_refusal(turn, ctx)
     else:
