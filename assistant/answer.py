@@ -19,6 +19,17 @@ from assistant.section_roles import Role, wanted_roles
 _WORD = re.compile(r"[a-z0-9']+")
 _MAX_SECTIONS = 3
 _MIN_WORDS = 60
+# Openings that point back at the sentence before: a pronoun or demonstrative standing for it
+# ("That means…"), or a connective continuing it ("So…", "However, …"). A connective counts only with
+# its comma: "However good the site is, …" stands on its own.
+_LEANS_BACK = re.compile(
+    r"(?:that|this|these|those|it|its|they|their|them|such|both|he|she|his|her|so|but|yet|"
+    r"also|then|thus|therefore|instead|otherwise)\b"
+    r"|(?:however|first|second|third|finally|next|similarly|likewise|in addition|as a result|"
+    r"for example|for instance|in short|in turn)\s*,",
+    re.IGNORECASE,
+)
+_MAX_LEAN = 2
 _STOP = frozenset(
     (
         "a an and are as at be by can do does for from has have how i in is it its me my of on or "
@@ -85,6 +96,7 @@ def compose(
         score -= 0.01 * min(order, 5)  # a section's opening usually states its point
         score -= _form_penalty(sentence, wants_questions)
         scored.append((score, sid, sentence, order))
+    by_place = {(item[1], item[3]): item for item in scored}
     # Questions and list labels make a poor answer: drop them whenever statements are available.
     statements = [item for item in scored if wants_questions or _is_statement(item[2])]
     scored = statements or scored
@@ -93,40 +105,74 @@ def compose(
     words = 0
     top = scored[0][0]
     for item in scored:
-        score, sid, sentence, _ = item
-        length = len(sentence.split())
-        if words + length > max_words or _duplicate(sentence, [p[2] for p in picked]):
+        if item in picked:  # already taken as the sentence another one leans on
+            continue
+        new = _unpicked_group(item, picked, by_place, wants_questions)
+        length = sum(len(g[2].split()) for g in new)
+        if not new or words + length > max_words:
             continue
         # Short of the floor, any statement close to the topic may fill the answer out; past it,
         # only sentences nearly as relevant as the best one.
-        if picked and score < top - (0.15 if words >= _MIN_WORDS else 0.45):
+        if picked and item[0] < top - (0.15 if words >= _MIN_WORDS else 0.45):
             break
-        picked.append(item)
+        picked.extend(new)
         words += length
         if words >= max_words * 0.8:
             break
-    if words < _MIN_WORDS:
-        _add_context(picked, scored, chosen_hits[0].section.section_id, words, max_words)
+    if picked and words < _MIN_WORDS:  # grow around the best quote
+        _add_context(picked, by_place, picked[0][1], words, max_words, wants_questions)
     return _render(picked, chosen_hits)
 
 
-def _add_context(picked: list, scored: list, section_id: str, words: int, max_words: int) -> None:
-    """Grow a short answer by the statements either side of what it quotes from the best section.
+def _add_context(
+    picked: list, by_place: dict, section_id: str, words: int, max_words: int, wants_questions: bool
+) -> None:
+    """Grow a short answer by the statements either side of what it quotes from one section.
 
     Neighbours keep the thread of the passage already quoted, where the section's other sentences,
     however close in wording, may be about something else (its launch date, say).
     """
-    by_order = {item[3]: item for item in scored if item[1] == section_id}
     while words < _MIN_WORDS:
         taken = {item[3] for item in picked if item[1] == section_id}
-        nearby = [by_order[o] for t in taken for o in (t - 1, t + 1) if o in by_order and o not in taken]
-        fitting = [item for item in nearby if words + len(item[2].split()) <= max_words
-                   and not _duplicate(item[2], [p[2] for p in picked])]
+        nearby = [by_place[(section_id, o)] for t in taken for o in (t - 1, t + 1)
+                  if (section_id, o) in by_place and o not in taken]
+        groups = [(item, _unpicked_group(item, picked, by_place, wants_questions)) for item in nearby
+                  if wants_questions or _is_statement(item[2])]
+        fitting = [(item, new) for item, new in groups
+                   if new and words + sum(len(g[2].split()) for g in new) <= max_words]
         if not fitting:
             return
-        best = max(fitting, key=lambda item: item[0])
-        picked.append(best)
-        words += len(best[2].split())
+        _, new = max(fitting, key=lambda pair: pair[0][0])
+        picked.extend(new)
+        words += sum(len(g[2].split()) for g in new)
+
+
+def _unpicked_group(item: tuple, picked: list, by_place: dict, wants_questions: bool) -> list:
+    """The sentence, after any it leans back on ("That means…", "However, …"), less those already
+    picked; empty when it cannot be quoted that way.
+
+    Out of its context such a sentence reads as a non sequitur, or even says the opposite, so it is
+    only quoted together with the sentences before it, back to one that stands on its own (at most
+    `_MAX_LEAN` of them), all statements and none repeating what is already quoted.
+    """
+    group = [item]
+    # A section's first sentence has nothing before it to lean on: "This guide…" means the guide.
+    while group[0][3] > 0 and _leans_back(group[0][2]) and group[0] not in picked:
+        _, sid, _, order = group[0]
+        before = by_place.get((sid, order - 1))
+        if len(group) > _MAX_LEAN or before is None or not (wants_questions or _is_statement(before[2])):
+            return []
+        group.insert(0, before)
+    new = [g for g in group if g not in picked]
+    chosen = [p[2] for p in picked]
+    if any(_duplicate(g[2], chosen) for g in new):
+        return []
+    return new
+
+
+def _leans_back(sentence: str) -> bool:
+    """Whether a sentence opens by pointing at the one before it."""
+    return bool(_LEANS_BACK.match(sentence.lstrip(" \"“‘'(")))
 
 
 def _supporting(hits: list[Hit]) -> list[Hit]:

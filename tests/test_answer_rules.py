@@ -2,21 +2,25 @@
 
 Every sentence carries a marker; one section, one number; each quoted sentence really is in the
 section it cites; no duplicates; no questions unless the person asked what to ask; at most
-`answer_words` words, and about 60 when the guide has that much to say.
+`answer_words` words, and about 60 when the guide has that much to say; a quote that leans on the
+sentence before it ("That means…") comes with that sentence.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from conftest import make_settings
 from guides import write_rich_markdown
 
+from assistant.answer import _leans_back
 from assistant.chain import Answer, Assistant
-from assistant.sentences import split_sentences
+from assistant.unmentioned import caveat
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
+_QUOTE = re.compile(r".*?\[\d+\][.!?…]*[\"”’)]*(?:\s+|$)", re.DOTALL)
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +41,18 @@ def mini(mini_index, embedder) -> Assistant:
 def sentences_with_numbers(answer: Answer) -> list[tuple[str, int]]:
     """Each sentence of the answer with its marker's number removed and returned."""
     pairs = []
-    for sentence in split_sentences(answer.answer):
-        markers = _MARKER.findall(sentence)
-        assert len(markers) == 1, f"a sentence needs exactly one marker: {sentence!r}"
-        pairs.append((_MARKER.sub("", sentence).strip(), int(markers[0])))
+    body = answer.answer
+    if answer.unmentioned:  # opened by saying what the guide never mentions (assistant.unmentioned)
+        assert body.startswith(caveat(answer.unmentioned))
+        body = body[len(caveat(answer.unmentioned)):]
+    # Each quote ends at its marker and the punctuation after it (the marker goes before the closing
+    # punctuation); a quote with no marker would run into the next and fail the checks below.
+    quotes = _QUOTE.findall(body.strip())
+    assert "".join(quotes) == body.strip(), f"text after the last marker: {body!r}"
+    for quote in quotes:
+        markers = _MARKER.findall(quote)
+        assert len(markers) == 1, f"a sentence needs exactly one marker: {quote!r}"
+        pairs.append((_MARKER.sub("", quote).strip(), int(markers[0])))
     return pairs
 
 
@@ -62,6 +74,38 @@ def assert_rules(answer: Answer, asks_for_questions: bool = False) -> list[tuple
             assert not text.endswith("?"), f"a question in an answer to a statement: {text!r}"
     assert len(_MARKER.sub("", answer.answer).split()) <= 150  # the default `answer_words`
     return pairs
+
+
+def assert_no_quote_lacks_what_it_leans_on(answer: Answer, pairs: list[tuple[str, int]], index) -> None:
+    """A quote opening "That means…" or "However, …" comes straight after the sentence it leans on
+    (in the section's sentences as the index holds them)."""
+    sections = {c.n: c.section.section_id for c in answer.citations}
+    for (before, _), (text, n) in zip([("", 0), *pairs], pairs):
+        own = [_same(row[1]) for row in index.sentences([sections[n]])]
+        place = own.index(_same(text))
+        if place > 0 and _leans_back(text):
+            assert own[place - 1] == _same(before), f"{text!r} quoted without what it leans on"
+
+
+def _same(sentence: str) -> str:
+    """A sentence as quoted and as stored compare equal (a list item gains a full stop when quoted)."""
+    return " ".join(sentence.split()).rstrip(".").lower()
+
+
+def test_quotes_keep_what_they_lean_on_across_the_dev_questions(corpus_index, embedder):
+    """The shipped guide's prose leans back often ("That means…"); over every dev question none of
+    the quoted sentences may lose the sentence it points at."""
+    from assistant.evaluation import load_questions
+
+    assistant = Assistant(corpus_index, embedder)
+    checked = 0
+    for q in load_questions(Path(__file__).parent / "eval" / "dev.jsonl"):
+        answer = assistant.ask(q.question)
+        if not answer.refused:
+            pairs = sentences_with_numbers(answer)
+            assert_no_quote_lacks_what_it_leans_on(answer, pairs, assistant.index)
+            checked += sum(1 for text, _ in pairs if _leans_back(text))
+    assert checked >= 10  # the rule was exercised, not vacuously true
 
 
 MINI_QUESTIONS = [
