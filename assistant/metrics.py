@@ -8,6 +8,7 @@ score rankings the same way. A ranked section is anything with a `title` and a h
 from __future__ import annotations
 
 import math
+import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -46,15 +47,36 @@ def retrieval_scores(per_question: Sequence[Sequence[int | None]]) -> dict[str, 
     """
     n = len(per_question)
     scores: dict[str, float] = {"n": n}
-    for k in RECALL_AT:
-        found = sum(
-            sum(1 for r in ranks if r is not None and r <= k) / len(ranks) for ranks in per_question
-        )
-        scores[f"recall@{k}"] = round(found / n, 4) if n else 0.0
-    firsts = [min((r for r in ranks if r is not None), default=None) for ranks in per_question]
-    reciprocal = sum(1.0 / r for r in firsts if r is not None and r <= MRR_AT)
-    scores[f"mrr@{MRR_AT}"] = round(reciprocal / n, 4) if n else 0.0
+    for name, values in question_scores(per_question).items():
+        scores[name] = round(sum(values) / n, 4) if n else 0.0
     return scores
+
+
+def question_scores(per_question: Sequence[Sequence[int | None]]) -> dict[str, list[float]]:
+    """Each question's own Recall@1/3/5 and reciprocal rank: the figures averaged above."""
+    scores: dict[str, list[float]] = {}
+    for k in RECALL_AT:
+        scores[f"recall@{k}"] = [
+            sum(1 for r in ranks if r is not None and r <= k) / len(ranks) for ranks in per_question
+        ]
+    firsts = [min((r for r in ranks if r is not None), default=None) for ranks in per_question]
+    scores[f"mrr@{MRR_AT}"] = [1.0 / r if r is not None and r <= MRR_AT else 0.0 for r in firsts]
+    return scores
+
+
+def bootstrap_interval(
+    values: Sequence[float], baseline: Sequence[float] | None = None, draws: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """A 95% interval for the mean of `values` (or, paired, of `values` - `baseline`), resampling
+    questions with replacement: how far a figure could move on another set of questions like these."""
+    if baseline is not None:
+        values = [v - b for v, b in zip(values, baseline, strict=True)]
+    if not values:
+        return (0.0, 0.0)
+    rng = random.Random(seed)  # fixed: the same records always give the same interval
+    n = len(values)
+    means = sorted(sum(rng.choices(values, k=n)) / n for _ in range(draws))
+    return (round(means[int(0.025 * draws)], 4), round(means[int(0.975 * draws) - 1], 4))
 
 
 def refusal_scores(refused: Sequence[bool], in_scope: Sequence[bool]) -> dict[str, float]:

@@ -32,7 +32,7 @@ import assistant  # noqa: F401  (offline and no-telemetry environment first)
 from assistant.documents import Section, find_files, read_sections
 from assistant.embeddings import Embedder
 from assistant.evaluation import EvalQuestion, load_questions, run, score
-from assistant.metrics import percentile
+from assistant.metrics import bootstrap_interval, percentile, question_scores
 from assistant.retrieval import GuideIndex, section_json
 from assistant.settings import Settings
 
@@ -157,12 +157,16 @@ class _Ranked:
 
     def __init__(self, hits: list[_Plain]) -> None:
         self.hits = hits
+        self.unmentioned: list[str] = []  # a bare ranker never says what the guide leaves out
 
 
 def score_system(name: str, asker, questions: list[EvalQuestion], refuses: bool) -> dict:
+    """One row of the quality table; "per_question" keeps each in-scope question's own scores (in
+    file order) for the intervals `compare` adds, and is dropped from the printed results."""
     records = run(questions, asker, 10)
     metrics = score(records)
     paraphrase = metrics["by_kind"].get("paraphrase", {})
+    inside = [r for r in records if r.question.in_scope]
     row = {
         "system": name,
         **{k: metrics["overall"][k] for k in ("recall@1", "recall@3", "recall@5", "mrr@10")},
@@ -171,8 +175,25 @@ def score_system(name: str, asker, questions: list[EvalQuestion], refuses: bool)
         "in_scope_wrongly_refused": metrics["refusal"]["in_scope_wrongly_refused"] if refuses else None,
         "p50_ms": metrics["latency_ms"]["p50"],
         "p95_ms": metrics["latency_ms"]["p95"],
+        "per_question": {
+            "all": question_scores([r.ranks for r in inside]),
+            "paraphrase": question_scores([r.ranks for r in inside if r.question.kind == "paraphrase"]),
+        },
     }
     return row
+
+
+def intervals(row: dict, base: dict) -> dict:
+    """95% bootstrap intervals: the row's Recall@3 and MRR@10, and its paired lead over (a)'s."""
+    ours, theirs = row["per_question"], base["per_question"]
+    return {
+        "recall@3": bootstrap_interval(ours["all"]["recall@3"]),
+        "mrr@10": bootstrap_interval(ours["all"]["mrr@10"]),
+        "recall@3_minus_a": bootstrap_interval(ours["all"]["recall@3"], theirs["all"]["recall@3"]),
+        "mrr@10_minus_a": bootstrap_interval(ours["all"]["mrr@10"], theirs["all"]["mrr@10"]),
+        "paraphrase_recall@3_minus_a": bootstrap_interval(
+            ours["paraphrase"]["recall@3"], theirs["paraphrase"]["recall@3"]),
+    }
 
 
 def latency_versus_tutorial(questions: list[str], tutorial: Ranker, ours, rounds: int = 3) -> dict:
@@ -252,6 +273,9 @@ def compare(question_files: list[Path], settings: Settings, embedder: Embedder) 
             for row in rows:
                 row["recall@3_vs_a"] = _ratio(row["recall@3"], base["recall@3"])
                 row["p50_vs_a"] = _ratio(row["p50_ms"], base["p50_ms"])
+                row["interval_95"] = intervals(row, base)
+            for row in rows:
+                del row["per_question"]
             results[path.stem] = rows
         every = [q.question for path in question_files for q in load_questions(path)]
         results["latency_vs_a"] = latency_versus_tutorial(every, tutorial.ranker_with(ours.embedder), ours)

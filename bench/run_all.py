@@ -59,6 +59,30 @@ def quality_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def certainty_table(results: dict) -> str:
+    """How far the figures could move on other questions like these (95% bootstrap intervals)."""
+    heads = ["split", "our R@3", "our MRR@10", "ours − (a), R@3", "ours − (a), MRR@10",
+             "ours − (a), paraphrase R@3"]
+    lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    for split in ("dev", "holdout"):
+        rows = results.get(split, [])
+        ours = next((r for r in rows if r["system"] == "assistant (ours)"), None)
+        if ours is None:
+            continue
+        ci = ours["interval_95"]
+        cells = [split, _span(ours["recall@3"], ci["recall@3"]), _span(ours["mrr@10"], ci["mrr@10"]),
+                 _span(ours["recall@3"] - rows[0]["recall@3"], ci["recall@3_minus_a"]),
+                 _span(ours["mrr@10"] - rows[0]["mrr@10"], ci["mrr@10_minus_a"]),
+                 _span((ours["paraphrase_recall@3"] or 0) - (rows[0]["paraphrase_recall@3"] or 0),
+                       ci["paraphrase_recall@3_minus_a"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _span(value: float, interval: list[float]) -> str:
+    return f"{value:.3f} ({interval[0]:.3f} to {interval[1]:.3f})"
+
+
 def versus_a_table(v: dict) -> str:
     """Our whole warm answer beside (a)'s retrieval with our encoder, timed alternately."""
     stages = ", ".join(f"{k} {ms}" for k, ms in v["ours_stage_p50_ms"].items())
@@ -154,12 +178,16 @@ def write(results: dict) -> str:
         f"(load average at the start: {', '.join(map(str, m['load_average']))}; other jobs shared the "
         "machine).\n\n"
         + (quality_table(results["quality"]) if "quality" in results else "(quality not run)") + "\n\n"
+        + ("How sure: each figure with its 95% bootstrap interval over questions (2,000 resamples; "
+           "a lead over (a) is paired, question by question).\n\n"
+           + certainty_table(results["quality"]) + "\n\n" if "quality" in results else "")
         + (versus_a_table(results["quality"]["latency_vs_a"]) + "\n\n"
            if "latency_vs_a" in results.get("quality", {}) else "")
         + (speed_table(results["speed"]) if "speed" in results else "(speed not run)") + "\n"
     )
     (RESULTS / "latest.md").write_text(markdown, encoding="utf-8")
     return markdown
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,14 @@ from assistant.chain import Assistant
 from assistant.cli import main
 from assistant.errors import UsageError
 from assistant.evaluation import evaluate, format_table, load_questions
-from assistant.metrics import gold_ranks, percentile, retrieval_scores, section_matches
+from assistant.metrics import (
+    bootstrap_interval,
+    gold_ranks,
+    percentile,
+    question_scores,
+    retrieval_scores,
+    section_matches,
+)
 
 HOLDOUT = Path(__file__).parent / "eval" / "holdout.jsonl"
 
@@ -46,6 +53,21 @@ def test_figures_on_known_rankings():
     assert scores["mrr@10"] == pytest.approx(round((1 + 1 / 3 + 1 / 2) / 5, 4))
     assert percentile([10, 20, 30, 40], 50) == 25
     assert percentile([5], 95) == 5
+
+
+def test_bootstrap_intervals_are_steady_and_paired():
+    assert question_scores([[1], [3], [None]])["recall@3"] == [1.0, 1.0, 0.0]
+    assert question_scores([[2], [11]])["mrr@10"] == [0.5, 0.0]
+    assert bootstrap_interval([0.5] * 20) == (0.5, 0.5)
+    half = [0.0] * 20 + [1.0] * 20
+    low, high = bootstrap_interval(half)
+    assert 0.25 < low < 0.5 < high < 0.75
+    assert bootstrap_interval(half) == (low, high)  # seeded: the same records, the same interval
+    # Paired: the same questions answered alike leave no lead, however spread the scores.
+    assert bootstrap_interval(half, half) == (0.0, 0.0)
+    assert bootstrap_interval([1.0] * 40, half) == (1 - high, 1 - low)
+    with pytest.raises(ValueError):
+        bootstrap_interval([1.0, 0.0], [1.0])
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
