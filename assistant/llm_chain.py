@@ -36,6 +36,7 @@ from assistant.prompting import (
     ANSWER_PROMPT,
     REWRITE_PROMPT,
     SENTINEL,
+    absent_note,
     defuse,
     render_conversation,
     render_excerpts,
@@ -157,6 +158,7 @@ class LLMAnswerer:
             "excerpts": render_excerpts(state["excerpts"]),
             "question": defuse(state["query"]),
             "max_words": self.settings.answer_words,
+            "absent": absent_note(state["unmentioned"]),
         }
         stream = self.writer.stream(inputs)
         try:

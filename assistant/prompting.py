@@ -47,9 +47,22 @@ Rules:
 ANSWER_PROMPT = ChatPromptTemplate.from_messages(
     [
         ("system", ANSWER_RULES),
-        ("human", "<excerpts>\n{excerpts}\n</excerpts>\n\n<question>{question}</question>"),
+        ("human", "<excerpts>\n{excerpts}\n</excerpts>\n\n<question>{question}</question>{absent}"),
     ]
 )
+
+
+
+def absent_note(names: Sequence[str]) -> str:
+    """The line after the question naming what the guide never mentions (assistant.unmentioned),
+    so the model does not fill the gap from what it knows; empty when there is nothing to say."""
+    if not names:
+        return ""
+    listed = ", ".join(f"“{defuse(n)}”" for n in names)
+    it = "it" if len(names) == 1 else "them"
+    return (f"\n\nThe guide never mentions {listed}. Say nothing about {it} that the excerpts do not "
+            f"state; your answer will be shown after a sentence saying the guide does not mention {it}.")
+
 
 REWRITE_PROMPT = ChatPromptTemplate.from_messages(
     [

@@ -86,6 +86,21 @@ def test_valid_citations_are_kept_and_renumbered(stub, mini_index, embedder):
     assert f"<question>{OPEN_DATA}</question>" in user
 
 
+def test_the_model_is_told_what_the_guide_never_mentions(stub, mini_index, embedder):
+    assistant = _assistant(mini_index, embedder, stub.url)
+    stub.queue("A chief digital officer owns the digital plan [1].")
+    answer = assistant.ask("Should Kestrel Borough Council appoint a chief digital officer?")
+    _, user = _messages(stub.requests[-1])
+    assert user.split("</question>")[1].strip().startswith(
+        "The guide never mentions “Kestrel Borough Council”. Say nothing about it")
+    assert answer.unmentioned == ["Kestrel Borough Council"]
+    assert answer.answer.startswith("The guide does not mention “Kestrel Borough Council”")
+    assert answer.answer.endswith("A chief digital officer owns the digital plan [1].")
+    stub.queue("Open data is published for anyone to use [1].")
+    assistant.ask(OPEN_DATA)
+    assert _messages(stub.requests[-1])[1].endswith("</question>")  # nothing to say, no note
+
+
 def test_invalid_markers_are_removed_and_reported(stub, mini_index, embedder):
     assistant = _assistant(mini_index, embedder, stub.url)
     stub.queue("Open data is free to use [1][7]. Anyone may build tools with it [42].")
