@@ -1,6 +1,9 @@
 """The answering pipeline, written out once and in order, as a LangChain runnable:
 
-    question -> check -> embed -> retrieve -> decide (refuse?) -> compose -> Answer
+    question -> check -> embed -> retrieve -> decide -> compose -> Answer
+
+`decide` refuses when the guide does not cover the question, and otherwise notes any names in it
+the guide never uses, which `compose` then says before quoting (assistant.unmentioned).
 
 Each step is a small function over one state dict; `_timed` records how long each took, so every
 answer carries its per-stage timings.
