@@ -27,8 +27,6 @@ WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 1.5, "bm25": 1.0}
 _DEPTH = 40
 # How many of the best sections before role priors a result always includes (for refusal).
 UNWEIGHTED_KEPT = 5
-# At most this many sections are read to find a name's words together (see `GuideIndex.mentions`).
-_MENTION_SCAN = 300
 
 Rankings = tuple[list[tuple[str, float]], list[tuple[str, float]], list[tuple[str, float]]]
 
@@ -91,9 +89,14 @@ class GuideIndex:
         self._bm25 = _Lexical(texts)
         # Each section's vocabulary, to tell how much of a question it speaks to (see `Hit.coverage`).
         self._terms: dict[str, set[str]] = {}
+        pairs: list[np.ndarray] = []
         for cid, terms in zip(self.chunk_ids, self._bm25.terms(texts)):
             self._terms.setdefault(self.chunk_section[cid], set()).update(terms)
+            pairs.append(np.fromiter((hash(p) for p in zip(terms, terms[1:])), dtype=np.int64))
         self._vocabulary: set[str] = set().union(*self._terms.values())
+        # Every pair of adjacent terms in the guide, as sorted hashes (for `mentions`): a few MiB even
+        # for a library. Python salts str hashes per process; these are built and read in this one.
+        self._pairs = np.unique(np.concatenate(pairs)) if pairs else np.zeros(0, dtype=np.int64)
         # Chroma's embedded client is shared per process; queries from many threads are serialised.
         self._lock = threading.Lock()
         self._sentences = SentenceCache(self.generation.sentences, self._lock)
@@ -187,26 +190,15 @@ class GuideIndex:
         ]
 
     def mentions(self, name: str) -> bool:
-        """Whether any section uses `name`: its stemmed words, in order and together.
+        """Whether the guide uses `name`: every one of its stemmed words, each next to the one after.
 
-        True when unsure (a name of stop words only, or more candidate sections than are worth
-        reading), so an answer only says the guide is silent on something when it is.
+        A name of stop words only ("IT") counts as used: there is no telling, and an answer should
+        only say the guide is silent on something when it is.
         """
         words = self._bm25.words(name)
-        if not words:
-            return True
         if not set(words) <= self._vocabulary:
             return False
-        if len(words) == 1:
-            return True
-        candidates = [sid for sid, terms in self._terms.items() if terms.issuperset(words)]
-        if len(candidates) > _MENTION_SCAN:
-            return True
-        for sid in candidates:
-            section = self.sections.get(sid)
-            if section and _contains(self._bm25.words(" ".join([*section.path, section.text])), words):
-                return True
-        return False
+        return all(_in_sorted(self._pairs, hash(pair)) for pair in zip(words, words[1:]))
 
     def _coverage(self, asked: set[str], section_id: str) -> float:
         if not asked:
@@ -265,11 +257,9 @@ class _Lexical:
         return tokens
 
 
-def _contains(sequence: list[str], run: list[str]) -> bool:
-    """Whether `run` occurs in `sequence` as consecutive items."""
-    width = len(run)
-    return any(sequence[i:i + width] == run for i in range(len(sequence) - width + 1)
-               if sequence[i] == run[0])
+def _in_sorted(values: np.ndarray, value: int) -> bool:
+    at = int(np.searchsorted(values, value))
+    return at < len(values) and int(values[at]) == value
 
 
 def load_sections(generation: Generation) -> dict[str, Section]:

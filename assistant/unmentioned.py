@@ -10,7 +10,7 @@ thing without losing what it does say.
 
 Matching is on stemmed words with stop words dropped, as BM25 sees them, so "councillors" matches
 "councillor" and "Freedom of Information" matches "freedom of information". A name counts as used
-when its words appear in that order, together, in any section.
+when the guide has each of its words, each next to the word that follows it in the name.
 """
 
 from __future__ import annotations
