@@ -108,7 +108,7 @@ def compose(
         if item in picked:  # already taken as the sentence another one leans on
             continue
         new = _unpicked_group(item, picked, by_place, wants_questions)
-        length = sum(len(g[2].split()) for g in new)
+        length = _length(new)
         if not new or words + length > max_words:
             continue
         # Short of the floor, any statement close to the topic may fill the answer out; past it,
@@ -138,13 +138,12 @@ def _add_context(
                   if (section_id, o) in by_place and o not in taken]
         groups = [(item, _unpicked_group(item, picked, by_place, wants_questions)) for item in nearby
                   if wants_questions or _is_statement(item[2])]
-        fitting = [(item, new) for item, new in groups
-                   if new and words + sum(len(g[2].split()) for g in new) <= max_words]
+        fitting = [(item, new) for item, new in groups if new and words + _length(new) <= max_words]
         if not fitting:
             return
         _, new = max(fitting, key=lambda pair: pair[0][0])
         picked.extend(new)
-        words += sum(len(g[2].split()) for g in new)
+        words += _length(new)
 
 
 def _unpicked_group(item: tuple, picked: list, by_place: dict, wants_questions: bool) -> list:
@@ -168,6 +167,11 @@ def _unpicked_group(item: tuple, picked: list, by_place: dict, wants_questions: 
     if any(_duplicate(g[2], chosen) for g in new):
         return []
     return new
+
+
+def _length(group: list) -> int:
+    """Words in a group of scored sentences."""
+    return sum(len(item[2].split()) for item in group)
 
 
 def _leans_back(sentence: str) -> bool:

@@ -121,11 +121,12 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
 
 def decide(state: State, settings: Settings, index: GuideIndex) -> State:
     """Refuse when the guide does not cover the question; note any names in it the guide never uses."""
+    refused = should_refuse(state["hits"], settings.refusal_threshold)
     return {
         **state,
-        "refused": should_refuse(state["hits"], settings.refusal_threshold),
+        "refused": refused,
         # The asker's own words: a follow-up's joined query would repeat the previous question's names.
-        "unmentioned": unmentioned(state["question"], index.mentions) if state["hits"] else [],
+        "unmentioned": [] if refused else unmentioned(state["question"], index.mentions),
     }
 
 

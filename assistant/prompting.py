@@ -52,7 +52,6 @@ ANSWER_PROMPT = ChatPromptTemplate.from_messages(
 )
 
 
-
 def absent_note(names: Sequence[str]) -> str:
     """The line after the question naming what the guide never mentions (assistant.unmentioned),
     so the model does not fill the gap from what it knows; empty when there is nothing to say."""

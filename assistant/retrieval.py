@@ -86,11 +86,11 @@ class GuideIndex:
         }
         self.chunk_text: dict[str, str] = dict(zip(chunks["ids"], chunks["documents"]))
         texts = [f"{m.get('context', '')}: {d}" for d, m in zip(chunks["documents"], chunks["metadatas"])]
-        self._bm25 = _Lexical(texts)
+        self._bm25 = _Lexical()
         # Each section's vocabulary, to tell how much of a question it speaks to (see `Hit.coverage`).
         self._terms: dict[str, set[str]] = {}
         pairs: list[np.ndarray] = []
-        for cid, terms in zip(self.chunk_ids, self._bm25.terms(texts)):
+        for cid, terms in zip(self.chunk_ids, self._bm25.index(texts)):
             self._terms.setdefault(self.chunk_section[cid], set()).update(terms)
             pairs.append(np.fromiter((hash(p) for p in zip(terms, terms[1:])), dtype=np.int64))
         self._vocabulary: set[str] = set().union(*self._terms.values())
@@ -182,7 +182,7 @@ class GuideIndex:
         unweighted_best = ranked[:UNWEIGHTED_KEPT]
         ranked.sort(key=lambda sid: (-fused[sid] * prior[sid], -similarity.get(sid, 0.0)))
         kept = ranked[:k] + [sid for sid in ranked[k:] if sid in unweighted_best]
-        asked = set(self._bm25.terms([query])[0])
+        asked = set(self._bm25.query_terms(query))
         return [
             Hit(self.sections[sid], fused[sid] * prior[sid], similarity.get(sid, 0.0),
                 evidence.get(sid, []), best_lexical.get(sid, 0.0), self._coverage(asked, sid), prior[sid])
@@ -209,25 +209,28 @@ class GuideIndex:
 class _Lexical:
     """BM25 over chunk texts with English stemming and stop words."""
 
-    def __init__(self, texts: list[str]) -> None:
+    def __init__(self) -> None:
         import bm25s
         import Stemmer
 
         self._bm25s = bm25s
         self._stemmer = Stemmer.Stemmer("english")
         self._retriever = bm25s.BM25()
-        self._size = len(texts)
+        self._size = 0
         self._last: tuple[str, list[str]] | None = None
-        if texts:
-            tokens = bm25s.tokenize(texts, stopwords="en", stemmer=self._stemmer, show_progress=False)
-            self._retriever.index(tokens, show_progress=False)
 
-    def terms(self, texts: list[str]) -> list[list[str]]:
-        """The stemmed, stop-word-free terms BM25 sees in each text."""
-        if not texts:
-            return []
-        tokens = [self._query_tokens(texts[0])] if len(texts) == 1 else self._tokenize(texts)
+    def index(self, texts: list[str]) -> list[list[str]]:
+        """Index the texts, once; returns each one's stemmed, stop-word-free terms in reading order
+        (tokenised once for both, which matters at start-up for a large library)."""
+        tokens = self._tokenize(texts) if texts else []
+        if tokens:
+            self._retriever.index(tokens, show_progress=False)
+        self._size = len(tokens)
         return [[t for t in words if t] for words in tokens]
+
+    def query_terms(self, query: str) -> list[str]:
+        """The stemmed, stop-word-free terms BM25 sees in a question."""
+        return [t for t in self._query_tokens(query) if t]
 
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
         if not self._size:
