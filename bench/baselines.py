@@ -29,11 +29,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline and no-telemetry environment first)
-from assistant.documents import Section, find_files, read_sections
-from assistant.embeddings import Embedder
-from assistant.evaluation import EvalQuestion, load_questions, run, score
-from assistant.metrics import bootstrap_interval, percentile, question_scores
-from assistant.retrieval import GuideIndex, section_json
+from assistant.embed.model import Embedder
+from assistant.evaluation.metrics import bootstrap_interval, percentile, question_scores
+from assistant.evaluation.run import EvalQuestion, load_questions, run, score
+from assistant.ingest.documents import Section, find_files, read_sections
+from assistant.retrieve.index import GuideIndex, section_json
 from assistant.settings import Settings
 
 Ranker = Callable[[str], list[dict]]
@@ -56,7 +56,7 @@ class TutorialRag:
         from langchain_core.documents import Document
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        from assistant.store import chroma_settings
+        from assistant.store.generations import chroma_settings
 
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
         self.sections: dict[str, Section] = {}
@@ -134,7 +134,7 @@ def dense_ranker(index: GuideIndex, embedder: Embedder) -> Ranker:
 
 
 class _RankerAsAssistant:
-    """Lets `assistant.evaluation.run` time and score a bare ranker; it never refuses."""
+    """Lets `assistant.evaluation.run.run` time and score a bare ranker; it never refuses."""
 
     def __init__(self, rank: Ranker) -> None:
         self._rank = rank
@@ -203,7 +203,7 @@ def latency_versus_tutorial(questions: list[str], tutorial: Ranker, ours, rounds
     so load from other jobs on a shared machine falls on both alike. Both answer the first
     question once before timing. Our per-stage timings come from the same calls; "plumbing" is
     the rest of `ask` (the chain and building the Answer). The first round is also reported alone:
-    there our answers meet each quoted section for the first time (see assistant.vectors).
+    there our answers meet each quoted section for the first time (see assistant.store.vectors).
     """
     tutorial(questions[0])
     ours.ask(questions[0])
@@ -249,7 +249,7 @@ def latency_versus_tutorial(questions: list[str], tutorial: Ranker, ours, rounds
 
 def compare(question_files: list[Path], settings: Settings, embedder: Embedder) -> dict:
     """All four systems on each question file; ratios are to baseline (a)."""
-    from assistant.chain import Assistant
+    from assistant.answer.pipeline import Assistant
 
     ours = Assistant(settings)  # as `assistant ask` loads it (its own question encoder)
     index = GuideIndex(settings, embedder)

@@ -1,13 +1,13 @@
 """Choose the fusion weights and the refusal rule on the DEV questions only, and print them.
 
 Never run this on the holdout split: its figures are for reporting, not for choosing. The values
-printed here are copied by hand into `assistant/retrieval.py` (`WEIGHTS`),
-`assistant/section_roles.py` (`DEMOTION`) and `assistant/refusal.py` (`CALIBRATED_THRESHOLD`,
+printed here are copied by hand into `assistant/retrieve/index.py` (`WEIGHTS`),
+`assistant/retrieve/section_roles.py` (`DEMOTION`) and `assistant/answer/refusal.py` (`CALIBRATED_THRESHOLD`,
 `COVERAGE_WEIGHT`), each with a comment naming this script.
 
 1. Fusion: every question's three rankings are computed once; each grid point re-fuses them and is
    scored by Recall@3 + MRR@10 over the in-scope questions. Ties go to the weights closest to equal.
-2. Role priors: with those weights, each role's demotion (assistant.section_roles) is swept in turn
+2. Role priors: with those weights, each role's demotion (assistant.retrieve.section_roles) is swept in turn
    over DEMOTIONS, the others held; of the values scoring within TIED of the best, the middle one
    is kept, so the choice sits inside a plateau rather than on an edge one question wide.
 3. Refusal: with those weights and priors, each question's evidence is computed for each coverage weight; the
@@ -28,12 +28,12 @@ import sys
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline and no-telemetry environment first)
-from assistant.embeddings import Embedder
-from assistant.evaluation import load_questions
-from assistant.metrics import gold_ranks, retrieval_scores
-from assistant.refusal import evidence
-from assistant.retrieval import GuideIndex
-from assistant.section_roles import DEMOTION, Role
+from assistant.answer.refusal import evidence
+from assistant.embed.model import Embedder
+from assistant.evaluation.metrics import gold_ranks, retrieval_scores
+from assistant.evaluation.run import load_questions
+from assistant.retrieve.index import GuideIndex
+from assistant.retrieve.section_roles import DEMOTION, Role
 from assistant.settings import Settings
 
 SECTION_WEIGHTS = (0.3, 0.6, 1.0, 1.5, 2.0)

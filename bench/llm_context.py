@@ -19,14 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.embeddings import Embedder  # noqa: E402
-from assistant.evaluation import load_questions  # noqa: E402
-from assistant.ingest import ingest  # noqa: E402
-from assistant.llm_chain import _EXCERPT_EVIDENCE  # noqa: E402
-from assistant.metrics import section_matches  # noqa: E402
-from assistant.prompting import estimate_tokens, select_excerpts  # noqa: E402
-from assistant.refusal import CALIBRATED_THRESHOLD, evidence, should_refuse  # noqa: E402
-from assistant.retrieval import GuideIndex  # noqa: E402
+from assistant.answer.refusal import CALIBRATED_THRESHOLD, evidence, should_refuse  # noqa: E402
+from assistant.embed.model import Embedder  # noqa: E402
+from assistant.evaluation.metrics import section_matches  # noqa: E402
+from assistant.evaluation.run import load_questions  # noqa: E402
+from assistant.ingest.pipeline import ingest  # noqa: E402
+from assistant.llm.chain import _EXCERPT_EVIDENCE  # noqa: E402
+from assistant.llm.prompting import estimate_tokens, select_excerpts  # noqa: E402
+from assistant.retrieve.index import GuideIndex  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 FACTORS = sorted({0.0, 0.6, 0.8, 1.0, _EXCERPT_EVIDENCE})

@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline and no-telemetry environment first)
-from assistant.chroma_process import ChromaServer
 from assistant.settings import Settings
+from assistant.store.chroma_process import ChromaServer
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUESTIONS = PROJECT / "tests" / "eval" / "dev.jsonl"
@@ -38,7 +38,7 @@ def _questions() -> list[str]:
 
 def instance(url: str, users: int, seconds: float, ready, go, results) -> None:
     """One app instance: load the model once, then run `users` user threads for `seconds`."""
-    from assistant.chain import Assistant
+    from assistant.answer.pipeline import Assistant
 
     helper = Assistant(Settings.load(chroma_url=url))
     questions = _questions()
@@ -164,8 +164,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ingest_corpus(url: str) -> None:
-    from assistant.embeddings import Embedder
-    from assistant.ingest import ingest
+    from assistant.embed.model import Embedder
+    from assistant.ingest.pipeline import ingest
 
     settings = Settings.load(chroma_url=url)
     report = ingest([settings.corpus], settings, Embedder(settings.model))

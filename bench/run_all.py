@@ -23,9 +23,9 @@ import baselines  # noqa: E402
 import speed  # noqa: E402
 
 import assistant  # noqa: E402,F401
-from assistant.embeddings import Embedder  # noqa: E402
-from assistant.ingest import ingest  # noqa: E402
-from assistant.question_encoder import export  # noqa: E402
+from assistant.embed.model import Embedder  # noqa: E402
+from assistant.embed.question_encoder import export  # noqa: E402
+from assistant.ingest.pipeline import ingest  # noqa: E402
 from assistant.settings import PROJECT_ROOT, Settings  # noqa: E402
 
 RESULTS = PROJECT_ROOT / "bench" / "results"

@@ -30,8 +30,8 @@ import time
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline and no-telemetry environment first)
-from assistant.evaluation import load_questions
-from assistant.metrics import latency_scores, percentile
+from assistant.evaluation.metrics import latency_scores, percentile
+from assistant.evaluation.run import load_questions
 from assistant.settings import PROJECT_ROOT, Settings
 
 PYTHON = sys.executable
@@ -152,7 +152,7 @@ def write_copies(source: Path, folder: Path, copies: int) -> list[Path]:
 
 
 def warm_latency(settings: Settings, questions: list[str]) -> dict:
-    from assistant.chain import Assistant
+    from assistant.answer.pipeline import Assistant
 
     bot = Assistant(settings)
     bot.ask(questions[0])
@@ -226,7 +226,7 @@ def measure_ingest(corpus: Path, tmp_path: Path, index: Path) -> dict:
 
 
 def _count_chunks(settings: Settings) -> int:
-    from assistant.store import open_generation
+    from assistant.store.generations import open_generation
 
     generation = open_generation(settings)
     try:
@@ -239,7 +239,7 @@ def jittered_copies(source: Path, target: Path, copies: int, sd: float = 0.02) -
     """A new index holding `copies` copies of every record in `source`, each with jittered vectors."""
     import numpy as np
 
-    from assistant.store import COLLECTIONS, Generation, LocalBackend, open_generation
+    from assistant.store.generations import COLLECTIONS, Generation, LocalBackend, open_generation
 
     rng = np.random.default_rng(7)
     original = open_generation(Settings.load(index=source, chroma_url=""))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import assistant  # noqa: F401  (sets the offline and no-telemetry environment first)
-from assistant.embeddings import Embedder
-from assistant.ingest import ingest
+from assistant.embed.model import Embedder
+from assistant.ingest.pipeline import ingest
 from assistant.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from assistant.chain import Assistant
-from assistant.embeddings import Embedder
+from assistant.answer.pipeline import Assistant
+from assistant.embed.model import Embedder
 from assistant.settings import Settings
-from assistant.store import COLLECTIONS, backend_for, open_generation
+from assistant.store.generations import COLLECTIONS, backend_for, open_generation
 
 PROBE = "Who should lead digital change?"
 

@@ -15,9 +15,9 @@ import pytest
 from conftest import make_settings
 from guides import write_rich_markdown
 
-from assistant.answer import _leans_back
-from assistant.chain import Answer, Assistant
-from assistant.unmentioned import caveat
+from assistant.answer.compose import _leans_back
+from assistant.answer.pipeline import Answer, Assistant
+from assistant.answer.unmentioned import caveat
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _QUOTE = re.compile(r".*?\[\d+\][.!?…]*[\"”’)]*(?:\s+|$)", re.DOTALL)
@@ -25,7 +25,7 @@ _QUOTE = re.compile(r".*?\[\d+\][.!?…]*[\"”’)]*(?:\s+|$)", re.DOTALL)
 
 @pytest.fixture(scope="module")
 def rich(tmp_path_factory, embedder) -> Assistant:
-    from assistant.ingest import ingest
+    from assistant.ingest.pipeline import ingest
 
     root = tmp_path_factory.mktemp("rich")
     settings = make_settings(root / "index")
@@ -42,7 +42,7 @@ def sentences_with_numbers(answer: Answer) -> list[tuple[str, int]]:
     """Each sentence of the answer with its marker's number removed and returned."""
     pairs = []
     body = answer.answer
-    if answer.unmentioned:  # opened by saying what the guide never mentions (assistant.unmentioned)
+    if answer.unmentioned:  # opened by saying what the guide never mentions (assistant.answer.unmentioned)
         assert body.startswith(caveat(answer.unmentioned))
         body = body[len(caveat(answer.unmentioned)):]
     # Each quote ends at its marker and the punctuation after it (the marker goes before the closing
@@ -95,7 +95,7 @@ def _same(sentence: str) -> str:
 def test_quotes_keep_what_they_lean_on_across_the_dev_questions(corpus_index, embedder):
     """The shipped guide's prose leans back often ("That means…"); over every dev question none of
     the quoted sentences may lose the sentence it points at."""
-    from assistant.evaluation import load_questions
+    from assistant.evaluation.run import load_questions
 
     assistant = Assistant(corpus_index, embedder)
     checked = 0

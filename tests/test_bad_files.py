@@ -15,10 +15,10 @@ import pytest
 from guides import write_markdown, write_pdf
 from index_state import observe
 
-import assistant.documents
-from assistant.cli import main
-from assistant.ingest import ingest
-from assistant.store import COLLECTIONS
+import assistant.ingest.documents
+from assistant.cli.main import main
+from assistant.ingest.pipeline import ingest
+from assistant.store.generations import COLLECTIONS
 
 
 def _encrypted(path: Path) -> None:
@@ -117,7 +117,7 @@ def test_a_file_that_vanishes_mid_ingest(moment, message, tmp_path, fresh_copy, 
     folder = tmp_path / "docs"
     folder.mkdir()
     doomed = write_markdown(folder / "doomed.md")
-    real_reader_for = assistant.documents.reader_for
+    real_reader_for = assistant.ingest.documents.reader_for
 
     def reader_for(path: Path):
         # The file is found by the folder scan, then deleted at the chosen moment.
@@ -132,7 +132,7 @@ def test_a_file_that_vanishes_mid_ingest(moment, message, tmp_path, fresh_copy, 
 
         return vanishing
 
-    monkeypatch.setattr(assistant.documents, "reader_for", reader_for)
+    monkeypatch.setattr(assistant.ingest.documents, "reader_for", reader_for)
     report = ingest([folder], fresh_copy, embedder)
     assert not doomed.exists()
     assert report.problems == [report.problems[0]] and "doomed.md" in report.problems[0]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chain import Assistant
-from assistant.evaluation import EvalQuestion
-from assistant.retrieval import GuideIndex
+from assistant.answer.pipeline import Assistant
+from assistant.evaluation.run import EvalQuestion
+from assistant.retrieve.index import GuideIndex
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 

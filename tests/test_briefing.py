@@ -7,9 +7,9 @@ import re
 
 from docx import Document
 
-from assistant.briefing import build_briefing, file_stem, provenance_line, to_docx, to_markdown
-from assistant.conversations import Turn
-from assistant.documents import Section
+from assistant.ingest.documents import Section
+from assistant.workspace.briefing import build_briefing, file_stem, provenance_line, to_docx, to_markdown
+from assistant.workspace.conversations import Turn
 
 
 def citation(n: int, sid: str, title: str, page: int | None = None) -> dict:

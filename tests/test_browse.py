@@ -7,7 +7,11 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.browse import (
+from assistant.answer.pipeline import Assistant
+from assistant.answer.streaming import answer_modes, answer_stream, words_of
+from assistant.ingest.documents import SourceFile, read_sections, sections_from_blocks
+from assistant.ingest.formats import Block
+from assistant.workspace.browse import (
     glossary_lookup,
     passage,
     question_about,
@@ -16,11 +20,7 @@ from assistant.browse import (
     starter_questions,
     subsections,
 )
-from assistant.chain import Assistant
-from assistant.documents import SourceFile, read_sections, sections_from_blocks
-from assistant.formats import Block
-from assistant.safe_text import escape_markdown, strip_control, unescape_markdown
-from assistant.streaming import answer_modes, answer_stream, words_of
+from assistant.workspace.safe_text import escape_markdown, strip_control, unescape_markdown
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

@@ -8,14 +8,14 @@ import time
 import pytest
 from conftest import FIXTURES
 
-from assistant.chain import Assistant
-from assistant.chroma_process import ChromaServer
-from assistant.cli import main
+from assistant.answer.pipeline import Assistant
+from assistant.cli.main import main
 from assistant.errors import IndexBusyError, StoreUnavailableError
-from assistant.ingest import ingest
+from assistant.ingest.pipeline import ingest
 from assistant.settings import Settings
-from assistant.store import COLLECTIONS, backend_for
-from assistant.store_server import ServerBackend, shared_client
+from assistant.store.chroma_process import ChromaServer
+from assistant.store.generations import COLLECTIONS, backend_for
+from assistant.store.server import ServerBackend, shared_client
 
 QUESTION = "Who should lead digital change?"
 

@@ -1,6 +1,6 @@
 """The command-line contract: output shapes, exit codes, and one clear sentence for every bad input.
 
-Most cases call `assistant.cli.main` in-process so the model loads once; a few run the real
+Most cases call `assistant.cli.main.main` in-process so the model loads once; a few run the real
 `python -m assistant` and the `assistant` console script end to end.
 """
 
@@ -18,8 +18,8 @@ import pytest
 from conftest import FIXTURES, PROJECT
 from guides import EXPECTED, write_markdown
 
-from assistant import cli
-from assistant.store import Generation, IndexInfo, LocalBackend
+from assistant.cli import main as cli
+from assistant.store.generations import Generation, IndexInfo, LocalBackend
 
 PROBE = "What should a bin collection app tell residents?"
 _MARKER = re.compile(r"\[(\d+)\]")

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from assistant.chain import Assistant
+from assistant.answer.pipeline import Assistant
 
 # Question -> the section that must be cited first.
 QUESTIONS = {

@@ -9,10 +9,15 @@ import threading
 
 import pytest
 
-from assistant import feedback
-from assistant.conversations import ConversationStore, data_folder, new_conversation_id, valid_conversation_id
 from assistant.errors import AssistantError
 from assistant.settings import Settings
+from assistant.workspace import feedback
+from assistant.workspace.conversations import (
+    ConversationStore,
+    data_folder,
+    new_conversation_id,
+    valid_conversation_id,
+)
 
 
 def answer(text: str, *titles: str, refused: bool = False) -> dict:

@@ -19,7 +19,7 @@ import pytest
 from index_state import observe
 
 from assistant.errors import IndexBusyError
-from assistant.ingest import ingest
+from assistant.ingest.pipeline import ingest
 
 # The child prints "ready" once its model is loaded, "progress" per embedded batch, "done" at the end.
 CHILD = """
@@ -27,8 +27,8 @@ import sys
 from pathlib import Path
 
 import assistant
-from assistant.embeddings import Embedder
-from assistant.ingest import ingest
+from assistant.embed.model import Embedder
+from assistant.ingest.pipeline import ingest
 from assistant.settings import Settings
 
 settings = Settings.load(index=Path(sys.argv[1]), chroma_url="")

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chain import Assistant
-from assistant.cli import main
+from assistant.answer.pipeline import Assistant
+from assistant.cli.main import main
 from assistant.errors import UsageError
-from assistant.evaluation import evaluate, format_table, load_questions
-from assistant.metrics import (
+from assistant.evaluation.metrics import (
     bootstrap_interval,
     gold_ranks,
     percentile,
@@ -20,6 +19,7 @@ from assistant.metrics import (
     retrieval_scores,
     section_matches,
 )
+from assistant.evaluation.run import evaluate, format_table, load_questions
 
 HOLDOUT = Path(__file__).parent / "eval" / "holdout.jsonl"
 

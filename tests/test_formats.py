@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from guides import write_plain_pdf, write_plain_text
 
-from assistant.documents import Section, SourceFile, find_files, read_sections
 from assistant.errors import DocumentError
-from assistant.formats.headings import looks_like_title, numbered_level
+from assistant.ingest.documents import Section, SourceFile, find_files, read_sections
+from assistant.ingest.formats.headings import looks_like_title, numbered_level
 
 
 def sections_of(path: Path) -> list[Section]:

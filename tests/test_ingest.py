@@ -9,13 +9,13 @@ import pytest
 from conftest import FIXTURES, make_settings
 from guides import EXPECTED
 
-from assistant.catalogue import Catalogue
-from assistant.chain import Assistant
-from assistant.chunking import chunk_section
-from assistant.documents import SourceFile, read_sections
+from assistant.answer.pipeline import Assistant
 from assistant.errors import IndexMismatchError, UsageError
-from assistant.ingest import ingest
-from assistant.store import Generation, IndexInfo, LocalBackend, open_generation
+from assistant.ingest.chunking import chunk_section
+from assistant.ingest.documents import SourceFile, read_sections
+from assistant.ingest.pipeline import ingest
+from assistant.store.catalogue import Catalogue
+from assistant.store.generations import Generation, IndexInfo, LocalBackend, open_generation
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,13 @@ from langchain_core.language_models.fake_chat_models import (
     GenericFakeChatModel,
 )
 
-from assistant.chain import Answer, build_chain
+from assistant.answer.pipeline import Answer, build_chain
 from assistant.errors import UsageError
-from assistant.grounding import check_reply, clip_words
-from assistant.llm import DEFAULT_OLLAMA_MODEL, chat_model
-from assistant.llm_chain import LLMAnswerer
-from assistant.prompting import defuse, estimate_tokens, render_conversation, select_excerpts
-from assistant.retrieval import GuideIndex
+from assistant.llm.chain import LLMAnswerer
+from assistant.llm.clients import DEFAULT_OLLAMA_MODEL, chat_model
+from assistant.llm.grounding import check_reply, clip_words
+from assistant.llm.prompting import defuse, estimate_tokens, render_conversation, select_excerpts
+from assistant.retrieve.index import GuideIndex
 
 OPEN_DATA = "What is open data?"
 
@@ -183,7 +183,8 @@ def test_the_api_key_never_appears_in_the_settings_repr(mini_index):
 
 def test_extractive_path_never_imports_the_llm_clients():
     code = (
-        "import sys, assistant.cli, assistant.chain, assistant.llm_chain, assistant.streaming; "
+        "import sys, assistant.cli.main, assistant.answer.pipeline, assistant.llm.chain, "
+        "assistant.answer.streaming; "
         "print(sorted(m for m in sys.modules if m.startswith(('langchain_openai', 'langchain_ollama'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

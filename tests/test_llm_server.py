@@ -14,8 +14,8 @@ import pytest
 from conftest import index_one_guide
 from openai_stub import Reply, StubOpenAI
 
-from assistant.chain import Answer, Assistant
-from assistant.cli import main
+from assistant.answer.pipeline import Answer, Assistant
+from assistant.cli.main import main
 
 OPEN_DATA = "What is open data?"
 INJECTION_GUIDE = """# Buying software
@@ -148,7 +148,7 @@ def test_stream_yields_pieces_then_the_checked_answer(stub, mini_index, embedder
 
 
 def test_app_stream_seam_uses_the_model(stub, mini_index, embedder):
-    from assistant.streaming import answer_stream  # the chat app's seam (ui/answers.py)
+    from assistant.answer.streaming import answer_stream  # the chat app's seam (ui/answers.py)
 
     assistant = _assistant(mini_index, embedder, stub.url)
     stub.queue(Reply("Open data is published for anyone to use [1].", pieces=3))
@@ -278,7 +278,7 @@ def test_ask_json_reports_the_llm_fields(stub, mini_index, capsys):
 def test_chat_app_shows_the_checked_text_and_the_notes(stub, mini_index, monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from assistant.safe_text import unescape_markdown
+    from assistant.workspace.safe_text import unescape_markdown
 
     app = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
     env = {"ASSISTANT_INDEX": str(mini_index.index), "ASSISTANT_DATA_DIR": str(tmp_path / "data"),

@@ -9,8 +9,8 @@ import sys
 
 import numpy as np
 
-from assistant.embeddings import BUNDLED_MODEL_SHA256, bundled_model_path, file_sha256
-from assistant.store import chroma_settings
+from assistant.embed.model import BUNDLED_MODEL_SHA256, bundled_model_path, file_sha256
+from assistant.store.generations import chroma_settings
 
 _TELEMETRY = {
     "HF_HUB_DISABLE_TELEMETRY": "1",
@@ -40,7 +40,7 @@ def test_the_session_model_embeds_meaningfully(embedder):
 
 def test_encode_many_keeps_order_and_gives_each_text_its_own_vector(embedder, monkeypatch):
     # Small batches, so texts of very different length are split across several of them.
-    monkeypatch.setattr("assistant.embeddings.BATCH_TOKENS", 300)
+    monkeypatch.setattr("assistant.embed.model.BATCH_TOKENS", 300)
     texts = ["open data " * 300, "", "Who leads digital change?", "Councils share data. " * 20,
              "A councillor asks about broadband.", "open data " * 300]  # past the window, twice
     calls = []
@@ -61,7 +61,7 @@ def test_loads_offline_with_an_empty_hub_cache_and_no_network(tmp_path):
            "HF_HUB_OFFLINE": "1", "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9",
            "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"}
     result = _python(
-        "from assistant.embeddings import Embedder; e = Embedder(); "
+        "from assistant.embed.model import Embedder; e = Embedder(); "
         "print(e.encode(['a councillor asks a question']).shape)",
         env,
     )

@@ -9,9 +9,9 @@ import shutil
 import numpy as np
 import pytest
 
-from assistant import question_encoder
-from assistant.chain import Assistant
-from assistant.embeddings import Embedder, bundled_model_path
+from assistant.answer.pipeline import Assistant
+from assistant.embed import question_encoder
+from assistant.embed.model import Embedder, bundled_model_path
 
 
 def test_export_matches_sentence_transformers_and_falls_back_when_stale(

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from conftest import index_one_guide
 
-from assistant.chain import Assistant
-from assistant.documents import SourceFile, read_sections
-from assistant.evaluation import load_questions
-from assistant.refusal import evidence
-from assistant.retrieval import UNWEIGHTED_KEPT, GuideIndex
-from assistant.section_roles import Role, section_roles, wanted_roles
+from assistant.answer.pipeline import Assistant
+from assistant.answer.refusal import evidence
+from assistant.evaluation.run import load_questions
+from assistant.ingest.documents import SourceFile, read_sections
+from assistant.retrieve.index import UNWEIGHTED_KEPT, GuideIndex
+from assistant.retrieve.section_roles import Role, section_roles, wanted_roles
 
 DEV = Path(__file__).parent / "eval" / "dev.jsonl"
 

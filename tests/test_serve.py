@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tomllib
 
-from assistant.cli import main
-from assistant.serve import APP, child_environment, streamlit_command
+from assistant.cli.main import main
+from assistant.cli.serve import APP, child_environment, streamlit_command
 from assistant.settings import PROJECT_ROOT, Settings
 
 

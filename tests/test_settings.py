@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT
 
-from assistant import cli
+from assistant.cli import main as cli
 from assistant.errors import UsageError
 from assistant.settings import SETTINGS_HELP, Settings, env_name, settings_table
 

@@ -9,10 +9,10 @@ import pytest
 from docx import Document
 from streamlit.testing.v1 import AppTest
 
-from assistant.briefing import build_briefing, to_docx
-from assistant.catalogue import Catalogue
-from assistant.conversations import ConversationStore
-from assistant.safe_text import unescape_markdown
+from assistant.store.catalogue import Catalogue
+from assistant.workspace.briefing import build_briefing, to_docx
+from assistant.workspace.conversations import ConversationStore
+from assistant.workspace.safe_text import unescape_markdown
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
 TIMEOUT = 180  # the first run loads the embedding model

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from assistant.chain import Assistant, build_chain
-from assistant.llm_chain import LLMAnswerer
-from assistant.retrieval import GuideIndex
-from assistant.unmentioned import caveat, question_names, unmentioned, with_caveat
+from assistant.answer.pipeline import Assistant, build_chain
+from assistant.answer.unmentioned import caveat, question_names, unmentioned, with_caveat
+from assistant.llm.chain import LLMAnswerer
+from assistant.retrieve.index import GuideIndex
 
 CDO_ELSEWHERE = "Should Kestrel Borough Council appoint a chief digital officer?"
 

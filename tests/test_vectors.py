@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.evaluation import load_questions
-from assistant.retrieval import GuideIndex
-from assistant.vectors import SentenceCache, read_all
+from assistant.evaluation.run import load_questions
+from assistant.retrieve.index import GuideIndex
+from assistant.store.vectors import SentenceCache, read_all
 
 DEV = Path(__file__).parent / "eval" / "dev.jsonl"
 

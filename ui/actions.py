@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.conversations import new_conversation_id
+from assistant.workspace.conversations import new_conversation_id
 
 PENDING = "pending_question"
 READING = "reading_section"

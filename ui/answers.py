@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.briefing import reference_text
-from assistant.browse import passage, question_about, related
-from assistant.conversations import Turn
-from assistant.documents import Section
+from assistant.answer.streaming import answer_stream
 from assistant.errors import AssistantError
-from assistant.safe_text import escape_markdown as esc
-from assistant.streaming import answer_stream
+from assistant.ingest.documents import Section
+from assistant.workspace.briefing import reference_text
+from assistant.workspace.browse import passage, question_about, related
+from assistant.workspace.conversations import Turn
+from assistant.workspace.safe_text import escape_markdown as esc
 from ui import actions
 from ui.resources import Context, refresh
 

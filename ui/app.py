@@ -8,25 +8,20 @@ lives in `assistant`.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `ui` and `assistant` importable
-
-import streamlit as st  # noqa: E402
-
-import assistant  # noqa: E402, F401  (offline and no-telemetry environment, before anything loads)
-from assistant.briefing import reference_text  # noqa: E402
-from assistant.browse import question_about, starter_questions, subsections  # noqa: E402
-from assistant.conversations import data_folder, new_conversation_id, valid_conversation_id  # noqa: E402
-from assistant.errors import AssistantError  # noqa: E402
-from assistant.safe_text import escape_markdown as esc  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from ui import actions  # noqa: E402
-from ui.answers import ask, show_turn  # noqa: E402
-from ui.briefing_panel import show_briefing  # noqa: E402
-from ui.resources import Context, load_assistant, load_store  # noqa: E402
-from ui.sidebar import settings_controls, show_sidebar  # noqa: E402
+import assistant  # noqa: F401  (offline and no-telemetry environment, before anything loads)
+from assistant.errors import AssistantError
+from assistant.settings import Settings
+from assistant.workspace.briefing import reference_text
+from assistant.workspace.browse import question_about, starter_questions, subsections
+from assistant.workspace.conversations import data_folder, new_conversation_id, valid_conversation_id
+from assistant.workspace.safe_text import escape_markdown as esc
+from ui import actions
+from ui.answers import ask, show_turn
+from ui.briefing_panel import show_briefing
+from ui.resources import Context, load_assistant, load_store
+from ui.sidebar import settings_controls, show_sidebar
 
 PRIVACY = "Runs on this computer: nothing you type, read or upload leaves this machine."
 

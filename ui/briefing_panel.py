@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant.briefing import DEFAULT_TITLE, build_briefing, file_stem, provenance_line, to_docx, to_markdown
-from assistant.safe_text import escape_markdown as esc
+from assistant.workspace.briefing import (
+    DEFAULT_TITLE,
+    build_briefing,
+    file_stem,
+    provenance_line,
+    to_docx,
+    to_markdown,
+)
+from assistant.workspace.safe_text import escape_markdown as esc
 from ui.resources import Context
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from assistant.chain import Assistant
-from assistant.conversations import ConversationStore
-from assistant.documents import Section
-from assistant.embeddings import Embedder
+from assistant.answer.pipeline import Assistant
+from assistant.embed.model import Embedder
+from assistant.ingest.documents import Section
 from assistant.settings import Settings
+from assistant.workspace.conversations import ConversationStore
 
 # One refresh at a time: several sessions may notice a new index at once.
 _REFRESH = threading.Lock()

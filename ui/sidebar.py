@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from assistant import feedback
-from assistant.browse import glossary_entries, glossary_lookup, search_sections, table_of_contents
-from assistant.safe_text import escape_markdown as esc
-from assistant.streaming import answer_modes
-from assistant.uploads import UPLOAD_TYPES, add_document
+from assistant.answer.streaming import answer_modes
+from assistant.ingest.uploads import UPLOAD_TYPES, add_document
+from assistant.workspace import feedback
+from assistant.workspace.browse import glossary_entries, glossary_lookup, search_sections, table_of_contents
+from assistant.workspace.safe_text import escape_markdown as esc
 from ui import actions
 from ui.resources import Context, ingest_embedder, refresh
 

@@ -1,0 +1,1 @@
+"""The `assistant` command: ingest, ask, info, sections, eval, serve."""

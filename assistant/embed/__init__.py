@@ -1,0 +1,1 @@
+"""Stage 2, embedding: the bundled sentence-transformers model and its ONNX question encoder."""

@@ -1,0 +1,1 @@
+"""Scoring retrieval and refusal on question sets (`assistant eval`)."""

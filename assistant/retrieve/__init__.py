@@ -1,0 +1,1 @@
+"""Stage 4, retrieval: the hybrid index over a generation, section roles, question cleaning and follow-ups."""

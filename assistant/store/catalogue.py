@@ -1,0 +1,37 @@
+"""What the index holds, read without loading the embedding model (fast `info` and `sections`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.ingest.documents import Section
+from assistant.retrieve.index import load_sections
+from assistant.settings import Settings
+from assistant.store.generations import Generation, open_generation
+
+
+@dataclass
+class Catalogue:
+    generation: Generation
+    sections: dict[str, Section]
+
+    @classmethod
+    def open(cls, settings: Settings) -> Catalogue:
+        generation = open_generation(settings)
+        return cls(generation, load_sections(generation))
+
+    def table_of_contents(self) -> list[Section]:
+        return sorted(self.sections.values(), key=lambda s: (s.source, s.order))
+
+    def info(self) -> dict:
+        meta = self.generation.info()
+        return {
+            "files": len({s.source for s in self.sections.values()}),
+            "sections": len(self.sections),
+            "chunks": int(self.generation.chunks.count()),
+            "model": meta.model if meta else None,
+            "built_at": meta.built_at if meta else None,
+            "dimension": meta.dimension if meta else None,
+            "generation": self.generation.name,
+            "sources": sorted({s.source for s in self.sections.values()}),
+        }

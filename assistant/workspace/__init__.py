@@ -1,0 +1,1 @@
+"""What a person keeps around the answers: conversations, feedback, briefings, browsing the guide."""
