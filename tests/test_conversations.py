@@ -113,3 +113,56 @@ def test_unusable_store_location_is_one_sentence(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(AssistantError, match="Cannot open the conversation store"):
         ConversationStore(blocker / "conversations.sqlite3")
+
+
+def test_each_owner_sees_only_their_own_conversations_feedback_and_briefings(store):
+    alice, bob = store.owned_by(new_conversation_id()), store.owned_by(new_conversation_id())
+    hers = new_conversation_id()
+    turn = alice.add_turn(hers, "What is open data?", answer("Free data [1].", "5.1 Open data"))
+    alice.set_feedback(turn.id, 1, "useful")
+    alice.pin(turn.id)
+    alice.set_briefing_text(hers, "Her note", "Private notes")
+    bob.add_turn(new_conversation_id(), "Who leads?", answer("A CDO [1].", "2.3 A CDO"))
+
+    assert [c.id for c in alice.conversations()] == [hers]
+    assert hers not in [c.id for c in bob.conversations()]
+    assert not bob.exists(hers) and bob.belongs_to_someone_else(hers)
+    assert not alice.belongs_to_someone_else(hers)
+    assert bob.turns(hers) == [] and bob.history(hers) == []
+    assert bob.briefing(hers).turns == [] and bob.briefing(hers).title == ""
+    assert [t.question for t in alice.rated_turns()] == ["What is open data?"]
+    assert bob.rated_turns() == []
+
+    # Nothing Bob does with her ids reaches her conversation.
+    bob.set_feedback(turn.id, -1, "overwritten")
+    bob.pin(turn.id, pinned=False)
+    bob.set_briefing_text(hers, "Hijacked", "")
+    bob.clear(hers)
+    with pytest.raises(AssistantError, match="belongs to another browser"):
+        bob.add_turn(hers, "Sneaky follow-up", answer("x"))
+    kept = alice.turns(hers)
+    assert [(t.question, t.rating, t.comment, t.pinned) for t in kept] == [
+        ("What is open data?", 1, "useful", 1)]
+    assert alice.briefing(hers).title == "Her note"
+
+    # An unscoped store (tests, maintenance) sees both; a malformed owner is refused.
+    assert len(store.conversations()) == 2
+    with pytest.raises(ValueError):
+        store.owned_by("not-an-id")
+
+
+def test_conversations_saved_before_owners_existed_stay_hidden(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # the schema as it was before the owner column
+        db.executescript(
+            "CREATE TABLE conversations (id TEXT PRIMARY KEY, title TEXT NOT NULL, created_at TEXT "
+            "NOT NULL, updated_at TEXT NOT NULL, briefing_title TEXT NOT NULL DEFAULT '', "
+            "briefing_notes TEXT NOT NULL DEFAULT '');"
+            "INSERT INTO conversations (id, title, created_at, updated_at) VALUES ('" + "a" * 32
+            + "', 'Old question', '2026-01-01', '2026-01-01');"
+        )
+    store = ConversationStore(path)
+    assert [c.title for c in store.conversations()] == ["Old question"]  # kept on disk
+    assert store.owned_by(new_conversation_id()).conversations() == []  # shown to nobody

@@ -18,8 +18,6 @@ from assistant.workspace.safe_text import escape_markdown as esc
 from ui import actions
 from ui.resources import Context, refresh
 
-NOT_COVERED = "The guide does not cover this."
-
 
 def show_turn(turn: Turn, ctx: Context) -> None:
     with st.chat_message("user"):
@@ -71,7 +69,8 @@ def show_extras(turn: Turn, ctx: Context) -> None:
 
 
 def _show_refusal(turn: Turn, ctx: Context) -> None:
-    st.markdown(f"**{NOT_COVERED}** These are the closest sections, in case they help:")
+    """The answer already says the guide does not cover it and names the nearest sections: only the
+    buttons to read them follow, not a second message saying the same."""
     for i, hit in enumerate(turn.answer.get("retrieved", [])[:3]):
         sid = hit.get("section_id")
         if sid in ctx.sections:
@@ -153,11 +152,11 @@ def _show_actions(turn: Turn, ctx: Context) -> None:
                    args=(turn.id, 1, turn.comment))
     unhelpful.button("Not helpful", key=f"down-{turn.id}", on_click=store.set_feedback,
                      args=(turn.id, -1, turn.comment))
-    if turn.pinned is None:
-        pin.button("Add to briefing", key=f"pin-{turn.id}", on_click=store.pin, args=(turn.id, True))
-    else:
+    if turn.pinned is not None:
         pin.button("Remove from briefing", key=f"unpin-{turn.id}", on_click=store.pin,
                    args=(turn.id, False))
+    elif not turn.answer.get("refused"):  # a refusal has nothing from the guide to brief on
+        pin.button("Add to briefing", key=f"pin-{turn.id}", on_click=store.pin, args=(turn.id, True))
     if turn.rating is not None:
         st.caption(f"Feedback saved: {'helpful' if turn.rating == 1 else 'not helpful'}.")
     with st.form(key=f"comment-form-{turn.id}", clear_on_submit=False, border=False):

@@ -1,7 +1,8 @@
 """The chat page for councillors and officers. Start it with `assistant serve`.
 
-Order of a run: settings -> model and index (once per server) -> this session's conversation (its id
-is in the address, so a reload brings it back) -> sidebar -> conversation (with the section being
+Order of a run: settings -> model and index (once per server) -> this browser's owner id (a cookie;
+ui/owner.py) -> this session's conversation (its id is in the address, so a reload brings it back;
+only the browser that owns it can open it) -> sidebar -> conversation (with the section being
 read, if any) and briefing tabs -> the question box. Everything that answers, stores or exports
 lives in `assistant`.
 """
@@ -20,6 +21,7 @@ from assistant.workspace.safe_text import escape_markdown as esc
 from ui import actions
 from ui.answers import ask, show_turn
 from ui.briefing_panel import show_briefing
+from ui.owner import browser_owner
 from ui.resources import Context, load_assistant, load_store
 from ui.sidebar import settings_controls, show_sidebar
 
@@ -59,11 +61,11 @@ def _context() -> Context:
     except AssistantError as exc:
         st.error(esc(str(exc)))
         st.stop()
+    store = store.owned_by(browser_owner())  # everything below sees only this browser's work
     if actions.CONVERSATION not in st.session_state:
         wanted = st.query_params.get("c")
-        st.session_state[actions.CONVERSATION] = (
-            wanted if valid_conversation_id(wanted) else new_conversation_id()
-        )
+        usable = valid_conversation_id(wanted) and not store.belongs_to_someone_else(wanted)
+        st.session_state[actions.CONVERSATION] = wanted if usable else new_conversation_id()
     conversation_id = st.session_state[actions.CONVERSATION]
     if st.query_params.get("c") != conversation_id:
         st.query_params["c"] = conversation_id

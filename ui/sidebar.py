@@ -116,7 +116,7 @@ def _conversations(ctx: Context) -> None:
     st.button("Clear this conversation", key="clear_conversation", on_click=_clear, args=(ctx,))
     past = [c for c in ctx.store.conversations(limit=10) if c.id != ctx.conversation_id]
     if past:
-        st.caption("Past conversations on this computer:")
+        st.caption("Your past conversations (only this browser can see them):")
     for c in past:
         st.button(esc(f"{c.title} ({c.turns} question{'s' if c.turns != 1 else ''})"),
                   key=f"past-{c.id}", on_click=actions.switch_conversation, args=(c.id,))
@@ -132,7 +132,7 @@ def _feedback_export(ctx: Context) -> None:
     if not rated:
         return
     st.header("Feedback")
-    st.caption(f"{len(rated)} answer(s) rated or commented on, stored on this computer.")
+    st.caption(f"{len(rated)} of your answers rated or commented on, kept for this browser only.")
     st.download_button("Download feedback (CSV)", feedback.to_csv(rated), file_name="feedback.csv",
                        mime="text/csv", key="feedback_csv", on_click="ignore")
     st.download_button("Download feedback (JSON lines)", feedback.to_jsonl(rated),

@@ -1,12 +1,18 @@
 """Conversations kept on this machine: a small SQLite file of questions, answers, feedback and briefings.
 
-The chat app puts a conversation's id in the page address, so a reload (or a bookmark) brings the
-conversation back. Each call opens its own short-lived connection: Streamlit runs every browser
-session in its own thread, and SQLite with WAL lets them read and write side by side.
+Every conversation has an owner: a random id that the browser which started it keeps (the app keeps
+it in a cookie). A store opened with `owned_by(owner)` reads and changes only that owner's
+conversations, turns, feedback and briefings, so colleagues sharing one server never see each
+other's questions. The chat app also puts a conversation's id in the page address, so a reload (or
+a bookmark) brings the conversation back, for its owner only.
+
+Each call opens its own short-lived connection: Streamlit runs every browser session in its own
+thread, and SQLite with WAL lets them read and write side by side.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sqlite3
@@ -30,7 +36,8 @@ CREATE TABLE IF NOT EXISTS conversations (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     briefing_title TEXT NOT NULL DEFAULT '',
-    briefing_notes TEXT NOT NULL DEFAULT ''
+    briefing_notes TEXT NOT NULL DEFAULT '',
+    owner TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS turns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -46,6 +53,10 @@ CREATE TABLE IF NOT EXISTS turns (
 );
 CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns(conversation_id, position);
 """
+# Files written before conversations had owners lack the column; their conversations keep the
+# empty owner, which no browser ever has, so they stay hidden rather than shown to everyone.
+_ADD_OWNER = "ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT ''"
+_OWNER_INDEX = "CREATE INDEX IF NOT EXISTS conversations_by_owner ON conversations(owner, updated_at)"
 
 
 def data_folder(settings: Settings) -> Path:
@@ -55,13 +66,18 @@ def data_folder(settings: Settings) -> Path:
     return Path(settings.index).expanduser().resolve().parent / "data"
 
 
-def new_conversation_id() -> str:
+def new_id() -> str:
+    """A random 128-bit id, for a conversation or for the browser that owns conversations."""
     return uuid.uuid4().hex
 
 
-def valid_conversation_id(value: object) -> bool:
-    """Ids come from the address bar, so anything else is ignored rather than trusted."""
+def valid_id(value: object) -> bool:
+    """Ids come from the address bar or a cookie, so anything else is ignored rather than trusted."""
     return isinstance(value, str) and bool(_ID.match(value))
+
+
+new_conversation_id = new_owner_id = new_id
+valid_conversation_id = valid_owner_id = valid_id
 
 
 def _now() -> str:
@@ -103,16 +119,39 @@ class BriefingDraft:
 
 
 class ConversationStore:
-    """Conversations, turns, feedback and briefing pins in one SQLite file."""
+    """Conversations, turns, feedback and briefing pins in one SQLite file.
+
+    Opened on a path, the store sees every owner's conversations (for tests and maintenance);
+    `owned_by(owner)` gives the view a browser session uses, limited to that owner.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.owner: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
                 db.executescript(_SCHEMA)
+                columns = {row["name"] for row in db.execute("PRAGMA table_info(conversations)")}
+                if "owner" not in columns:
+                    db.execute(_ADD_OWNER)
+                db.execute(_OWNER_INDEX)
         except (OSError, sqlite3.Error) as exc:
             raise AssistantError(f"Cannot open the conversation store {self.path}: {exc}.") from None
+
+    def owned_by(self, owner: str) -> ConversationStore:
+        """The same file, limited to one owner's conversations and everything in them."""
+        if not valid_id(owner):
+            raise ValueError("an owner id is 32 lowercase hex digits")
+        scoped = copy.copy(self)
+        scoped.owner = owner
+        return scoped
+
+    def _mine(self, conversation_column: str) -> tuple[str, tuple[str, ...]]:
+        """A WHERE condition (and its parameters) keeping rows of this owner's conversations."""
+        if self.owner is None:
+            return "1 = 1", ()
+        return f"{conversation_column} IN (SELECT id FROM conversations WHERE owner = ?)", (self.owner,)
 
     @classmethod
     def for_settings(cls, settings: Settings) -> ConversationStore:
@@ -131,19 +170,32 @@ class ConversationStore:
             db.close()
 
     def exists(self, conversation_id: str) -> bool:
+        """Whether this owner (or, unscoped, anyone) has a conversation with this id."""
+        mine, params = self._mine("id")
         with self._connect() as db:
-            row = db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+            row = db.execute(f"SELECT 1 FROM conversations WHERE id = ? AND {mine}",
+                             (conversation_id, *params)).fetchone()
         return row is not None
+
+    def belongs_to_someone_else(self, conversation_id: str) -> bool:
+        """Whether another owner has this conversation: an address copied from a colleague's browser."""
+        with self._connect() as db:
+            row = db.execute("SELECT owner FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        return row is not None and self.owner is not None and row["owner"] != self.owner
 
     def add_turn(self, conversation_id: str, question: str, answer: dict) -> Turn:
         """Append a turn, creating the conversation (titled by its first question) if needed."""
         now = _now()
         with self._connect() as db:
             db.execute(
-                "INSERT OR IGNORE INTO conversations (id, title, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?)",
-                (conversation_id, _title(question), now, now),
+                "INSERT OR IGNORE INTO conversations (id, title, created_at, updated_at, owner) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, _title(question), now, now, self.owner or ""),
             )
+            owner = db.execute("SELECT owner FROM conversations WHERE id = ?",
+                               (conversation_id,)).fetchone()["owner"]
+            if self.owner is not None and owner != self.owner:
+                raise AssistantError("This conversation belongs to another browser; start a new one.")
             db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
             position = db.execute(
                 "SELECT COALESCE(MAX(position), 0) + 1 FROM turns WHERE conversation_id = ?",
@@ -158,9 +210,11 @@ class ConversationStore:
         return Turn(turn_id, conversation_id, position, question, answer, now)
 
     def turns(self, conversation_id: str) -> list[Turn]:
+        mine, params = self._mine("conversation_id")
         with self._connect() as db:
             rows = db.execute(
-                "SELECT * FROM turns WHERE conversation_id = ? ORDER BY position", (conversation_id,)
+                f"SELECT * FROM turns WHERE conversation_id = ? AND {mine} ORDER BY position",
+                (conversation_id, *params),
             ).fetchall()
         return [_turn(row) for row in rows]
 
@@ -169,69 +223,81 @@ class ConversationStore:
         return [(t.question, t.answer_text) for t in self.turns(conversation_id)]
 
     def conversations(self, limit: int = 20) -> list[ConversationSummary]:
+        """This owner's conversations, most recent first."""
+        mine, params = self._mine("c.id")
         with self._connect() as db:
             rows = db.execute(
                 "SELECT c.id, c.title, c.updated_at, COUNT(t.id) AS n FROM conversations c "
-                "LEFT JOIN turns t ON t.conversation_id = c.id GROUP BY c.id "
+                f"LEFT JOIN turns t ON t.conversation_id = c.id WHERE {mine} GROUP BY c.id "
                 "ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ?",
-                (limit,),
+                (*params, limit),
             ).fetchall()
         return [ConversationSummary(r["id"], r["title"], r["updated_at"], r["n"]) for r in rows]
 
     def clear(self, conversation_id: str) -> None:
         """Forget a conversation, its feedback and its briefing."""
+        mine, params = self._mine("id")
         with self._connect() as db:
-            db.execute("DELETE FROM turns WHERE conversation_id = ?", (conversation_id,))
-            db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            found = db.execute(f"SELECT 1 FROM conversations WHERE id = ? AND {mine}",
+                               (conversation_id, *params)).fetchone()
+            if found:
+                db.execute("DELETE FROM turns WHERE conversation_id = ?", (conversation_id,))
+                db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
     def set_feedback(self, turn_id: int, rating: int | None, comment: str = "") -> None:
         if rating not in (None, 1, -1):
             raise ValueError("rating must be +1, -1 or None")
+        mine, params = self._mine("conversation_id")
         with self._connect() as db:
             db.execute(
-                "UPDATE turns SET rating = ?, comment = ?, rated_at = ? WHERE id = ?",
-                (rating, comment.strip(), _now(), turn_id),
+                f"UPDATE turns SET rating = ?, comment = ?, rated_at = ? WHERE id = ? AND {mine}",
+                (rating, comment.strip(), _now(), turn_id, *params),
             )
 
     def rated_turns(self) -> list[Turn]:
-        """Every turn with a rating or a comment, oldest first, for export."""
+        """Every turn of this owner's with a rating or a comment, oldest first, for export."""
+        mine, params = self._mine("conversation_id")
         with self._connect() as db:
             rows = db.execute(
-                "SELECT * FROM turns WHERE rating IS NOT NULL OR comment != '' ORDER BY id"
+                f"SELECT * FROM turns WHERE (rating IS NOT NULL OR comment != '') AND {mine} ORDER BY id",
+                params,
             ).fetchall()
         return [_turn(row) for row in rows]
 
     def pin(self, turn_id: int, pinned: bool = True) -> None:
         """Add a turn to its conversation's briefing (at the end), or take it out."""
+        mine, params = self._mine("conversation_id")
         with self._connect() as db:
             if not pinned:
-                db.execute("UPDATE turns SET pinned = NULL WHERE id = ?", (turn_id,))
+                db.execute(f"UPDATE turns SET pinned = NULL WHERE id = ? AND {mine}", (turn_id, *params))
                 return
             db.execute(
                 "UPDATE turns SET pinned = (SELECT COALESCE(MAX(pinned), 0) + 1 FROM turns "
                 "WHERE conversation_id = (SELECT conversation_id FROM turns WHERE id = ?)) "
-                "WHERE id = ? AND pinned IS NULL",
-                (turn_id, turn_id),
+                f"WHERE id = ? AND pinned IS NULL AND {mine}",
+                (turn_id, turn_id, *params),
             )
 
     def briefing(self, conversation_id: str) -> BriefingDraft:
+        mine, params = self._mine("id")
         with self._connect() as db:
             row = db.execute(
-                "SELECT briefing_title, briefing_notes FROM conversations WHERE id = ?",
-                (conversation_id,),
+                f"SELECT briefing_title, briefing_notes FROM conversations WHERE id = ? AND {mine}",
+                (conversation_id, *params),
             ).fetchone()
             rows = db.execute(
                 "SELECT * FROM turns WHERE conversation_id = ? AND pinned IS NOT NULL ORDER BY pinned",
                 (conversation_id,),
-            ).fetchall()
+            ).fetchall() if row else []
         title, notes = (row["briefing_title"], row["briefing_notes"]) if row else ("", "")
         return BriefingDraft(title, notes, [_turn(r) for r in rows])
 
     def set_briefing_text(self, conversation_id: str, title: str, notes: str) -> None:
+        mine, params = self._mine("id")
         with self._connect() as db:
             db.execute(
-                "UPDATE conversations SET briefing_title = ?, briefing_notes = ? WHERE id = ?",
-                (title, notes, conversation_id),
+                f"UPDATE conversations SET briefing_title = ?, briefing_notes = ? WHERE id = ? AND {mine}",
+                (title, notes, conversation_id, *params),
             )
 
 
