@@ -1,4 +1,4 @@
-"""Subcommands defined outside `assistant.cli.main` (eval, serve), and the options they share with it.
+"""Subcommands defined outside `assistant.cli.main` (eval, serve, brief), and the options they share with it.
 
 Each registration takes argparse's subparsers object and adds one command whose
 `run(args, settings) -> int` is set with `set_defaults(run=...)`.
@@ -19,7 +19,7 @@ def add_index_option(parser: argparse.ArgumentParser) -> None:
 
 def registrations() -> list[Registration]:
     # Imported here, not at the top, so that those modules may import this one.
-    from assistant.cli import serve
+    from assistant.cli import brief, serve
     from assistant.evaluation import run as evaluation
 
-    return [serve.register, evaluation.register]
+    return [serve.register, evaluation.register, brief.register]
