@@ -3,17 +3,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh llm,test
-# A real browser for the UI tests (Debian's Chromium, never a downloaded one), and iproute2 so the
-# privacy test can bring up loopback inside a network namespace with no route out.
+# A real browser for the UI tests (Debian's Chromium, never a downloaded one), iproute2 so the
+# privacy test can bring up loopback inside a network namespace with no route out, and LibreOffice
+# Writer (no GUI) so the briefing test can render the Word note to PDF.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null) \
-      || echo "warning: could not install ${missing[*]}; browser and privacy tests will fail" >&2
+      || echo "warning: could not install ${missing[*]}; browser, privacy or briefing tests will fail" >&2
   else
-    echo "warning: missing ${missing[*]} (apt-get install ${missing[*]}); browser and privacy tests will fail" >&2
+    echo "warning: missing ${missing[*]} (apt-get install ${missing[*]}); browser, privacy or briefing tests will fail" >&2
   fi
 fi
 if [ -f package.json ] && [ ! -d node_modules/axe-core ]; then

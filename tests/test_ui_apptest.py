@@ -10,7 +10,8 @@ from docx import Document
 from streamlit.testing.v1 import AppTest
 
 from assistant.store.catalogue import Catalogue
-from assistant.workspace.briefing import build_briefing, to_docx
+from assistant.workspace.briefing import build_briefing
+from assistant.workspace.briefing_export import to_docx
 from assistant.workspace.conversations import ConversationStore
 from assistant.workspace.safe_text import unescape_markdown
 from ui.owner import OWNER
@@ -127,8 +128,9 @@ def test_related_question_button_asks_it(app_env):
 
 
 def test_briefing_pins_answers_and_exports(app_env):
-    at = ask(start(), "What is open data?")
-    ask(at, "Who should own the digital plan?")
+    # Two questions long enough to stand alone, so the note keeps both as asked.
+    at = ask(start(), "What is open data and who is allowed to use it?")
+    ask(at, "Which senior officer leads digital change across the council?")
     pins = [b for b in at.button if b.key.startswith("pin-")]
     pins[1].click().run()
     pins = [b for b in at.button if b.key.startswith("pin-")]
@@ -138,18 +140,26 @@ def test_briefing_pins_answers_and_exports(app_env):
     title_box.set_value("Digital leadership for members").run()
     notes = next(t for t in at.text_area if t.label == "Officer notes")
     notes.set_value("For the member induction on Monday.").run()
+    purpose = next(t for t in at.text_input if t.label == "Purpose (one line)")
+    purpose.set_value("To prepare members for the budget debate.").run()
     assert [d.label for d in at.get("download_button")][-2:] == [
         "Download as Word (.docx)", "Download as Markdown (.md)"]
 
     draft = store(app_env).briefing(cid)
     assert draft.title == "Digital leadership for members"
-    assert [t.question for t in draft.turns] == ["Who should own the digital plan?", "What is open data?"]
-    doc = Document(io.BytesIO(to_docx(build_briefing(draft.title, draft.notes, draft.turns))))
+    assert draft.purpose == "To prepare members for the budget debate."
+    assert [t.question for t in draft.turns] == [
+        "Which senior officer leads digital change across the council?",
+        "What is open data and who is allowed to use it?"]
+    doc = Document(io.BytesIO(to_docx(build_briefing(draft.title, draft.notes, draft.turns,
+                                                     purpose=draft.purpose))))
     paragraphs = [p.text for p in doc.paragraphs]
     assert paragraphs[0] == "Digital leadership for members"
+    assert "Purpose: To prepare members for the budget debate." in paragraphs
     assert "For the member induction on Monday." in paragraphs
-    assert paragraphs.index("1. Who should own the digital plan?") < paragraphs.index(
-        "2. What is open data?")
+    questions = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
+    assert len(questions) == 2 and questions[0].startswith("1. ") and questions[1].startswith("2. ")
+    assert questions[0] == "1. Which senior officer leads digital change across the council?"  # pinning order
 
 
 def test_feedback_is_stored_with_comment(app_env):

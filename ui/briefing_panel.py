@@ -1,4 +1,4 @@
-"""The briefing panel: pinned answers in order, an editable title and officer notes, and downloads."""
+"""The briefing panel: the note as it will read, an editable title, purpose and officer notes, downloads."""
 
 from __future__ import annotations
 
@@ -8,14 +8,16 @@ from assistant.workspace.briefing import (
     DEFAULT_TITLE,
     build_briefing,
     file_stem,
-    provenance_line,
-    to_docx,
+    guide_titles,
+    source_line,
     to_markdown,
 )
+from assistant.workspace.briefing_export import to_docx
 from assistant.workspace.safe_text import escape_markdown as esc
 from ui.resources import Context
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_FIELDS = ("title", "purpose", "notes")
 
 
 def show_briefing(ctx: Context) -> None:
@@ -24,28 +26,34 @@ def show_briefing(ctx: Context) -> None:
         st.info("Ask a question first, then use “Add to briefing” under an answer to pin it here.")
         return
     draft = ctx.store.briefing(ctx.conversation_id)
-    title_key, notes_key = f"briefing-title-{ctx.conversation_id}", f"briefing-notes-{ctx.conversation_id}"
-    st.session_state.setdefault(title_key, draft.title or DEFAULT_TITLE)
-    st.session_state.setdefault(notes_key, draft.notes)
-    st.text_input("Briefing title", key=title_key, on_change=_save_text, args=(ctx, title_key, notes_key))
-    st.text_area("Officer notes", key=notes_key, on_change=_save_text, args=(ctx, title_key, notes_key),
-                 help="Your own notes; they appear at the top of the exported briefing.")
+    keys = {name: f"briefing-{name}-{ctx.conversation_id}" for name in _FIELDS}
+    st.session_state.setdefault(keys["title"], draft.title or DEFAULT_TITLE)
+    st.session_state.setdefault(keys["purpose"], draft.purpose)
+    st.session_state.setdefault(keys["notes"], draft.notes)
+    st.text_input("Briefing title", key=keys["title"], on_change=_save_text, args=(ctx, keys))
+    st.text_input("Purpose (one line)", key=keys["purpose"], on_change=_save_text, args=(ctx, keys),
+                  placeholder="e.g. To prepare members for the digital strategy debate on 4 March",
+                  help="Left blank, the note says it sets out what the guide says on these questions.")
+    st.text_area("Officer notes", key=keys["notes"], on_change=_save_text, args=(ctx, keys),
+                 help="Your own notes; they follow the answers in the exported note.")
     if not draft.turns:
         st.info("No answers pinned yet. Use “Add to briefing” under an answer.")
         return
-    for i, turn in enumerate(draft.turns, 1):
+    for turn in draft.turns:
         with st.container(border=True):
-            st.markdown(f"**{i}\\. {esc(turn.question)}**")
+            st.markdown(f"**{esc(turn.question)}**")
             st.markdown(esc(turn.answer_text))
             st.button("Remove from briefing", key=f"briefing-remove-{turn.id}",
                       on_click=ctx.store.pin, args=(turn.id, False))
-    index = ctx.assistant.index
-    provenance = provenance_line(
-        ctx.sections.values(), index.name,
-        index.info.built_at if index.info else None, index.info.model if index.info else None,
+    sections = list(ctx.sections.values())
+    titles = guide_titles(sections)
+    briefing = build_briefing(
+        st.session_state[keys["title"]], st.session_state[keys["notes"]], draft.turns,
+        source_line(sections), purpose=st.session_state[keys["purpose"]],
+        guide=next(iter(titles.values())) if len(titles) == 1 else "",
     )
-    briefing = build_briefing(st.session_state[title_key], st.session_state[notes_key], draft.turns,
-                              provenance)
+    st.caption(esc(f"The note merges near-duplicate questions, opens with one key point per question "
+                   f"and lists {len(briefing.references)} reference(s) with section, file and page."))
     stem = file_stem(briefing.title)
     word, markdown = st.columns(2)
     word.download_button("Download as Word (.docx)", to_docx(briefing), file_name=f"{stem}.docx",
@@ -53,9 +61,8 @@ def show_briefing(ctx: Context) -> None:
     markdown.download_button("Download as Markdown (.md)", to_markdown(briefing),
                              file_name=f"{stem}.md", mime="text/markdown", key="briefing_md",
                              on_click="ignore")
-    st.caption(esc(provenance))
 
 
-def _save_text(ctx: Context, title_key: str, notes_key: str) -> None:
-    ctx.store.set_briefing_text(ctx.conversation_id, st.session_state[title_key],
-                                st.session_state[notes_key])
+def _save_text(ctx: Context, keys: dict[str, str]) -> None:
+    ctx.store.set_briefing_text(ctx.conversation_id, st.session_state[keys["title"]],
+                                st.session_state[keys["notes"]], st.session_state[keys["purpose"]])

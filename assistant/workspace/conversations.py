@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS conversations (
     updated_at TEXT NOT NULL,
     briefing_title TEXT NOT NULL DEFAULT '',
     briefing_notes TEXT NOT NULL DEFAULT '',
+    briefing_purpose TEXT NOT NULL DEFAULT '',
     owner TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS turns (
@@ -53,9 +54,9 @@ CREATE TABLE IF NOT EXISTS turns (
 );
 CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns(conversation_id, position);
 """
-# Files written before conversations had owners lack the column; their conversations keep the
+# Columns added since the first version, for files written before them. Old conversations get the
 # empty owner, which no browser ever has, so they stay hidden rather than shown to everyone.
-_ADD_OWNER = "ALTER TABLE conversations ADD COLUMN owner TEXT NOT NULL DEFAULT ''"
+_ADDED_COLUMNS = ("owner", "briefing_purpose")
 _OWNER_INDEX = "CREATE INDEX IF NOT EXISTS conversations_by_owner ON conversations(owner, updated_at)"
 
 
@@ -116,6 +117,7 @@ class BriefingDraft:
     title: str
     notes: str
     turns: list[Turn]
+    purpose: str = ""
 
 
 class ConversationStore:
@@ -133,8 +135,9 @@ class ConversationStore:
             with self._connect() as db:
                 db.executescript(_SCHEMA)
                 columns = {row["name"] for row in db.execute("PRAGMA table_info(conversations)")}
-                if "owner" not in columns:
-                    db.execute(_ADD_OWNER)
+                for column in _ADDED_COLUMNS:
+                    if column not in columns:
+                        db.execute(f"ALTER TABLE conversations ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
                 db.execute(_OWNER_INDEX)
         except (OSError, sqlite3.Error) as exc:
             raise AssistantError(f"Cannot open the conversation store {self.path}: {exc}.") from None
@@ -282,22 +285,26 @@ class ConversationStore:
         mine, params = self._mine("id")
         with self._connect() as db:
             row = db.execute(
-                f"SELECT briefing_title, briefing_notes FROM conversations WHERE id = ? AND {mine}",
+                "SELECT briefing_title, briefing_notes, briefing_purpose FROM conversations "
+                f"WHERE id = ? AND {mine}",
                 (conversation_id, *params),
             ).fetchone()
             rows = db.execute(
                 "SELECT * FROM turns WHERE conversation_id = ? AND pinned IS NOT NULL ORDER BY pinned",
                 (conversation_id,),
             ).fetchall() if row else []
-        title, notes = (row["briefing_title"], row["briefing_notes"]) if row else ("", "")
-        return BriefingDraft(title, notes, [_turn(r) for r in rows])
+        if row is None:
+            return BriefingDraft("", "", [])
+        return BriefingDraft(row["briefing_title"], row["briefing_notes"], [_turn(r) for r in rows],
+                             row["briefing_purpose"])
 
-    def set_briefing_text(self, conversation_id: str, title: str, notes: str) -> None:
+    def set_briefing_text(self, conversation_id: str, title: str, notes: str, purpose: str = "") -> None:
         mine, params = self._mine("id")
         with self._connect() as db:
             db.execute(
-                f"UPDATE conversations SET briefing_title = ?, briefing_notes = ? WHERE id = ? AND {mine}",
-                (title, notes, conversation_id, *params),
+                "UPDATE conversations SET briefing_title = ?, briefing_notes = ?, briefing_purpose = ? "
+                f"WHERE id = ? AND {mine}",
+                (title, notes, purpose, conversation_id, *params),
             )
 
 
