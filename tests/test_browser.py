@@ -1,4 +1,5 @@
-"""End to end in a real headless Chromium: keyboard question, citation, briefing download, axe-core."""
+"""End to end in a real headless Chromium: keyboard question, citation, briefing download, axe-core,
+and two browsers on one server that never see each other's conversations."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from browser_support import (
     wait_until_idle,
 )
 from docx import Document
+
+from ui.owner import COOKIE
 
 pytestmark = pytest.mark.browser
 
@@ -79,12 +82,12 @@ def test_question_citation_briefing_and_accessibility(app_url, browser, tmp_path
 
     paragraphs = [p.text for p in Document(str(saved)).paragraphs]
     assert paragraphs[0] == "Briefing note"
-    assert f"1. {QUESTION}" in paragraphs
+    assert paragraphs.index("Key points") < paragraphs.index(f"1. {QUESTION}")
     answer_text = paragraphs[paragraphs.index(f"1. {QUESTION}") + 1]
     assert "[1]" in answer_text
     references = paragraphs[paragraphs.index("References") + 1:]
     assert references[0].startswith("[1] ") and "council-of-the-future-companion.md" in references[0]
-    assert references[-1].startswith("Prepared from: ")
+    assert references[-1].startswith("Source: ") and "gen-" not in references[-1]
     assert not violations, f"axe-core found serious problems (screenshot {shot}):\n{describe(violations)}"
 
 
@@ -116,3 +119,44 @@ def test_reload_keeps_the_conversation_and_sections_open_by_keyboard(app_url, br
     screenshot(page, "browser-reader")
     violations = axe_violations(page)
     assert not violations, describe(violations)
+
+
+def test_two_browsers_on_one_server_never_see_each_others_work(app_url, browser):
+    mine = open_app(browser, app_url)
+    mine.locator(CHAT_INPUT).focus()
+    ask_by_keyboard(mine, "What does the guide say about opening up council data?")
+    mine.get_by_role("button", name="Helpful", exact=True).first.click()
+    wait_until_idle(mine)
+    my_address = mine.url
+    cookie = next(c for c in mine.context.cookies() if c["name"] == COOKIE)
+    assert cookie["sameSite"] == "Strict" and len(cookie["value"]) == 32
+
+    # The same browser, a new tab opened without the address: my conversation is listed as mine.
+    again = mine.context.new_page()
+    again.goto(app_url, wait_until="domcontentloaded")
+    again.wait_for_selector(CHAT_INPUT, state="visible", timeout=120_000)
+    wait_until_idle(again)
+    sidebar = again.locator("[data-testid='stSidebar']")
+    assert sidebar.get_by_text("Your past conversations").is_visible()
+    assert sidebar.get_by_role("button", name="What does the guide say about opening up council data?",
+                               exact=False).count() == 1
+    assert "1 of your answers rated" in sidebar.inner_text()
+    screenshot(again, "browser-privacy-own-browser")
+
+    # A colleague's browser on the same server, even with my address pasted in, sees none of it.
+    colleague = open_app(browser, my_address)
+    wait_until_idle(colleague)
+    assert colleague.locator("[data-testid='stChatMessage']").count() == 0
+    assert "c=" in colleague.url and colleague.url != my_address
+    other_side = colleague.locator("[data-testid='stSidebar']").inner_text()
+    assert "opening up council data" not in other_side and "rated" not in other_side
+    assert next(c for c in colleague.context.cookies() if c["name"] == COOKIE)["value"] != cookie["value"]
+
+    # The guide does not cover it: one message, the closest sections to read, nothing to brief.
+    colleague.locator(CHAT_INPUT).focus()
+    ask_by_keyboard(colleague, "What is the best recipe for chocolate cake?")
+    reply = colleague.locator("[data-testid='stChatMessage']").nth(1)
+    assert reply.inner_text().count("does not") == 1
+    assert reply.get_by_role("button", name="Add to briefing").count() == 0
+    assert reply.get_by_role("button", name="Read:", exact=False).count() >= 1
+    screenshot(colleague, "browser-privacy-colleague")
