@@ -199,6 +199,7 @@ def test_a_colleague_on_the_same_server_sees_none_of_it(app_env):
     colleague = start({"c": cid})  # another browser, even with my address pasted in
     assert colleague.session_state[OWNER] != mine.session_state[OWNER]
     assert colleague.query_params["c"] != cid and not colleague.chat_message
+    assert "belongs to another browser" in colleague.toast[0].value
     assert not [b for b in colleague.button if b.key.startswith("past-")]
     assert not [d for d in colleague.get("download_button") if "feedback" in d.label.lower()]
     assert [t.question for t in store(app_env).turns(cid)] == ["What is open data?"]

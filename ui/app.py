@@ -64,7 +64,10 @@ def _context() -> Context:
     store = store.owned_by(browser_owner())  # everything below sees only this browser's work
     if actions.CONVERSATION not in st.session_state:
         wanted = st.query_params.get("c")
-        usable = valid_conversation_id(wanted) and not store.belongs_to_someone_else(wanted)
+        someone_elses = valid_conversation_id(wanted) and store.belongs_to_someone_else(wanted)
+        if someone_elses:
+            st.toast("That conversation belongs to another browser, so this is a new one.")
+        usable = valid_conversation_id(wanted) and not someone_elses
         st.session_state[actions.CONVERSATION] = wanted if usable else new_conversation_id()
     conversation_id = st.session_state[actions.CONVERSATION]
     if st.query_params.get("c") != conversation_id:
