@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
-from assistant.answer.pipeline import Answer
+from assistant.answer.steps import Answer
 
 History = Sequence[tuple[str, str]]
 

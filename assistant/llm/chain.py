@@ -26,9 +26,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 
 from assistant.answer.compose import Citation, refusal_text
-from assistant.answer.pipeline import Answer, State, decide, to_answer
-from assistant.answer.pipeline import _timed as timed
 from assistant.answer.refusal import CALIBRATED_THRESHOLD, evidence
+from assistant.answer.steps import Answer, State, decide, timed, to_answer
 from assistant.answer.unmentioned import with_caveat
 from assistant.embed.model import Embedder
 from assistant.llm.clients import model_name
