@@ -15,8 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.cli.commands import add_index_option, registrations
+from assistant.cli.commands import registrations
+from assistant.cli.options import add_index_option
 from assistant.errors import AssistantError
+from assistant.ingest.documents import format_reference
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
@@ -188,18 +190,6 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         for c in answer.citations:
             print(f"  [{c.n}] {format_reference(c.section)}")
     return 0
-
-
-def format_reference(section) -> str:
-    """'2 Leadership › 2.1 A chief digital officer — guide.pdf, p. 4' for any section."""
-    where = section.source
-    if section.page_start is not None:
-        pages = section.page_start
-        if section.page_end and section.page_end != section.page_start:
-            where += f", pp. {pages}–{section.page_end}"
-        else:
-            where += f", p. {pages}"
-    return f"{' › '.join(section.path)} — {where}"
 
 
 def _info(args: argparse.Namespace, settings: Settings) -> int:
