@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import DocumentError, UsageError
-from assistant.ingest.formats import SUPPORTED_SUFFIXES, Block, reader_for
+from assistant.ingest.formats import SUPPORTED_SUFFIXES, reader_for
+from assistant.ingest.formats.blocks import Block
 
 # Sections without headings are cut near this size so each stays readable as a citation.
 _UNSTRUCTURED_CHARS = 1500
@@ -42,6 +43,18 @@ class Section:
     @property
     def paragraphs(self) -> list[str]:
         return [p for p in self.text.split("\n\n") if p.strip()]
+
+
+def format_reference(section: Section) -> str:
+    """'2 Leadership › 2.1 A chief digital officer — guide.pdf, p. 4' for any section."""
+    where = section.source
+    if section.page_start is not None:
+        pages = section.page_start
+        if section.page_end and section.page_end != section.page_start:
+            where += f", pp. {pages}–{section.page_end}"
+        else:
+            where += f", p. {pages}"
+    return f"{' › '.join(section.path)} — {where}"
 
 
 @dataclass

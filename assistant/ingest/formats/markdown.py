@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.ingest.formats import Block
+from assistant.ingest.formats.blocks import Block
 from assistant.ingest.formats.plaintext import normalise_space, read_text_file
 
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
