@@ -54,33 +54,6 @@ def words_of(text: str) -> Iterator[str]:
         yield match.group(0)
 
 
-def extractive_stream(answerer: Asker, question: str, history: History = ()) -> AnswerStream:
-    # An Assistant with a language model configured uses it in `ask`; this mode wants the quotes.
-    ask = getattr(answerer, "ask_extractive", answerer.ask)
-    answer = ask(question, history)
-    return AnswerStream(words_of(answer.answer), lambda: answer)
-
-
-def llm_stream(answerer: Asker, question: str, history: History = ()) -> AnswerStream:
-    """The language model's raw text as it is written, then its checked Answer (assistant.llm.chain).
-
-    Citation markers can only be checked once the reply is complete, so the app shows the result's
-    text in place of the streamed text. An answerer without `stream` answers in one piece.
-    """
-    stream = getattr(answerer, "stream", None)
-    items = stream(question, history) if stream else iter([answerer.ask(question, history)])
-    final: list[Answer] = []
-
-    def pieces() -> Iterator[str]:
-        for item in items:
-            if isinstance(item, Answer):
-                final.append(item)
-            else:
-                yield item
-
-    return AnswerStream(pieces(), lambda: final[-1])
-
-
 def _from_items(items: Iterator[str | Answer]) -> AnswerStream:
     """Adapt `Assistant.stream` (raw text pieces, then the checked Answer last)."""
     final: list[Answer] = []

@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,9 +22,6 @@ from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.embed.model import Embedder
-
-Command = Callable[[argparse.Namespace, Settings], int]
-
 
 def _embedding_option(parser: argparse.ArgumentParser) -> None:
     # Stored as the `model` setting; `--model` itself is left for the LLM's model name.

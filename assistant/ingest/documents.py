@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -260,8 +259,3 @@ def section_id(source: str, path: tuple[str, ...], repeat: int = 0) -> str:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
-
-
-def iter_sections(files: list[SourceFile]) -> Iterator[Section]:
-    for file in files:
-        yield from file.sections

@@ -114,10 +114,6 @@ class ConversationStore:
         except (OSError, sqlite3.Error) as exc:
             raise AssistantError(f"Cannot open the conversation store {self.path}: {exc}.") from None
 
-    @classmethod
-    def for_settings(cls, settings: Settings) -> ConversationStore:
-        return cls(data_folder(settings) / "conversations.sqlite3")
-
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=15)
