@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,11 @@ def format_reference(section: Section) -> str:
         else:
             where += f", p. {pages}"
     return f"{' › '.join(section.path)} — {where}"
+
+
+def table_of_contents(sections: Iterable[Section]) -> list[Section]:
+    """Sections in reading order, grouped by source file: the app's contents and `assistant sections`."""
+    return sorted(sections, key=lambda s: (s.source, s.order))
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.ingest.documents import Section
+from assistant.ingest.documents import Section, table_of_contents
 from assistant.settings import Settings
 from assistant.store.generations import Generation, loads_path, open_generation
 
@@ -20,7 +20,7 @@ class Catalogue:
         return cls(generation, load_sections(generation))
 
     def table_of_contents(self) -> list[Section]:
-        return sorted(self.sections.values(), key=lambda s: (s.source, s.order))
+        return table_of_contents(self.sections.values())
 
     def info(self) -> dict:
         meta = self.generation.info()
