@@ -29,7 +29,7 @@ def _embedding_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _llm_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("language model (optional; see README)")
+    group = parser.add_argument_group("language model (optional; see docs/llm.md)")
     group.add_argument("--llm", choices=["none", "ollama", "openai"],
                        help="answer with a language model (openai: any OpenAI-compatible server)")
     group.add_argument("--model", dest="llm_model", help="the language model's name, e.g. llama3.2")

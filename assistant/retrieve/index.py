@@ -21,7 +21,7 @@ from assistant.store.generations import Generation, backend_for, check_model, op
 from assistant.store.vectors import SentenceCache, VectorTable, read_all
 
 # Reciprocal rank fusion constant and per-ranking weights. The constant is the customary 60; the
-# weights were chosen by `bench/calibrate.py` on tests/eval/dev.jsonl only (README, "Calibration"):
+# weights were chosen by `bench/calibrate.py` on tests/eval/dev.jsonl only (docs/calibration.md):
 # section vectors (the mean of a section's chunks) proved the strongest single ranking there.
 RRF_K = 60
 WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 1.5, "bm25": 1.0}
