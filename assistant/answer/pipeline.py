@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from langchain_core.runnables import Runnable
 
 from assistant.answer.compose import compose, refusal_text
-from assistant.answer.steps import Answer, State, decide, timed, to_answer
+from assistant.answer.steps import Answer, State, decide, embed_step, retrieve_step, timed, to_answer
 from assistant.answer.unmentioned import with_caveat
 from assistant.embed.model import Embedder
 from assistant.retrieve.followup import retrieval_query
@@ -41,13 +41,6 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
         query = retrieval_query(question, state.get("history") or [])
         return {**state, "question": question, "query": query}
 
-    def embed(state: State) -> State:
-        return {**state, "vector": embedder.encode([state["query"]])[0]}
-
-    def retrieve(state: State) -> State:
-        hits = index.search(state["query"], state["vector"], max(settings.top_k, 10))
-        return {**state, "hits": hits}
-
     def answer(state: State) -> State:
         hits = state["hits"]
         if state["refused"]:
@@ -61,8 +54,8 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
 
     return (
         timed("check", check)
-        | timed("embed", embed)
-        | timed("retrieve", retrieve)
+        | timed("embed", embed_step(embedder))
+        | timed("retrieve", retrieve_step(settings, index))
         | timed("decide", lambda state: decide(state, settings, index))
         | timed("compose", answer)
     )

@@ -15,6 +15,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from assistant.answer.compose import Citation
 from assistant.answer.refusal import evidence, should_refuse
 from assistant.answer.unmentioned import unmentioned
+from assistant.embed.model import Embedder
 from assistant.retrieve.index import GuideIndex, Hit
 from assistant.settings import Settings
 
@@ -73,6 +74,28 @@ class _Stage(Runnable[State, State]):
 
 def timed(name: str, step: Callable[[State], State]) -> Runnable:
     return _Stage(name, step)
+
+
+def embed_step(embedder: Embedder) -> Callable[[State], State]:
+    """Encode the retrieval query. A state that already carries a `failure` passes through."""
+
+    def embed(state: State) -> State:
+        if state.get("failure"):
+            return state
+        return {**state, "vector": embedder.encode([state["query"]])[0]}
+
+    return embed
+
+
+def retrieve_step(settings: Settings, index: GuideIndex) -> Callable[[State], State]:
+    """Rank the guide's sections for the query; none for a state that carries a `failure`."""
+
+    def retrieve(state: State) -> State:
+        if state.get("failure"):
+            return {**state, "hits": []}
+        return {**state, "hits": index.search(state["query"], state["vector"], max(settings.top_k, 10))}
+
+    return retrieve
 
 
 def decide(state: State, settings: Settings, index: GuideIndex) -> State:
