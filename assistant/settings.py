@@ -1,7 +1,7 @@
 """One settings object, read once: defaults, then `ASSISTANT_*` environment variables, then CLI flags.
 
-Every setting carries a line of help; the README's settings table is checked against `SETTINGS_HELP`
-by a test, so a new setting cannot go undocumented.
+Every setting carries a line of help; the settings table in docs/settings.md is checked against
+`SETTINGS_HELP` by a test, so a new setting cannot go undocumented.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def _convert(name: str, kind: Any, raw: str) -> Any:
 
 
 def settings_table() -> str:
-    """The README's settings table, one row per setting, generated so the two cannot drift apart.
+    """The settings table of docs/settings.md, one row per setting, generated so the two cannot drift apart.
 
     Print it with `python -c "from assistant.settings import settings_table as t; print(t())"`.
     """

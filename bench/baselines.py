@@ -56,7 +56,7 @@ class TutorialRag:
         from langchain_core.documents import Document
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-        from assistant.store.generations import chroma_settings
+        from assistant.store.backend import chroma_settings
 
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
         self.sections: dict[str, Section] = {}

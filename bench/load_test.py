@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import assistant  # noqa: F401  (offline and no-telemetry environment first)
+from assistant.evaluation.metrics import percentile
 from assistant.settings import Settings
 from assistant.store.chroma_process import ChromaServer
 
@@ -94,6 +95,7 @@ def run_level(url: str, instances: int, users: int, seconds: float) -> dict:
     for p in processes:
         p.join()
     latencies = sorted(x for o in outcomes for x in o["latencies"])
+    latencies_ms = [x * 1000 for x in latencies]
     errors = [e for o in outcomes for e in o["errors"]]
     stages = [t for o in outcomes for t in o["stages"]]
     names = sorted({name for t in stages for name in t if name != "total"})
@@ -104,20 +106,12 @@ def run_level(url: str, instances: int, users: int, seconds: float) -> dict:
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
         "answers_per_second": round(len(latencies) / elapsed, 2),
-        "p50_ms": round(_percentile(latencies, 50) * 1000),
-        "p95_ms": round(_percentile(latencies, 95) * 1000),
+        "p50_ms": round(percentile(latencies_ms, 50)),
+        "p95_ms": round(percentile(latencies_ms, 95)),
         "max_ms": round(latencies[-1] * 1000) if latencies else None,
         # Where the time goes, per answer (median of each stage): embed vs Chroma retrieval.
         "stage_p50_ms": {n: round(statistics.median(t.get(n, 0.0) for t in stages), 1) for n in names},
     }
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]
 
 
 def machine() -> dict:

@@ -1,6 +1,6 @@
 """Every benchmark in one run: baselines beside the assistant on dev and holdout, then speed and scale.
 
-Writes bench/results/latest.json (all figures) and bench/results/latest.md (the tables the README
+Writes bench/results/latest.json (all figures) and bench/results/latest.md (the tables docs/benchmarks.md
 shows). Builds its own index of corpus/ in a temporary folder, so it never touches ./index.
 
 Run: .venv/bin/python bench/run_all.py [--scales 1,10,100]

@@ -239,7 +239,9 @@ def jittered_copies(source: Path, target: Path, copies: int, sd: float = 0.02) -
     """A new index holding `copies` copies of every record in `source`, each with jittered vectors."""
     import numpy as np
 
-    from assistant.store.generations import COLLECTIONS, Generation, LocalBackend, open_generation
+    from assistant.store.backend import COLLECTIONS
+    from assistant.store.generations import Generation, open_generation
+    from assistant.store.local import LocalBackend
 
     rng = np.random.default_rng(7)
     original = open_generation(Settings.load(index=source, chroma_url=""))

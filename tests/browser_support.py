@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -171,9 +170,3 @@ def screenshot(page, name: str) -> Path:
 
 def describe(violations: list[dict]) -> str:
     return json.dumps(violations, indent=2)
-
-
-def copy_index(index: Path, target: Path) -> Path:
-    """A private copy of a session index for a test that writes to it."""
-    shutil.copytree(index, target)
-    return target

@@ -5,7 +5,8 @@ from __future__ import annotations
 from assistant.answer.pipeline import Assistant
 from assistant.embed.model import Embedder
 from assistant.settings import Settings
-from assistant.store.generations import COLLECTIONS, backend_for, open_generation
+from assistant.store.backend import COLLECTIONS
+from assistant.store.generations import backend_for, open_generation
 
 PROBE = "Who should lead digital change?"
 

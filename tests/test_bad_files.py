@@ -18,7 +18,7 @@ from index_state import observe
 import assistant.ingest.documents
 from assistant.cli.main import main
 from assistant.ingest.pipeline import ingest
-from assistant.store.generations import COLLECTIONS
+from assistant.store.backend import COLLECTIONS
 
 
 def _encrypted(path: Path) -> None:

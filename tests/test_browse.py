@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from assistant.answer.pipeline import Assistant
 from assistant.answer.streaming import answer_modes, answer_stream, words_of
 from assistant.ingest.documents import SourceFile, read_sections, sections_from_blocks
-from assistant.ingest.formats import Block
+from assistant.ingest.formats.blocks import Block
 from assistant.workspace.browse import (
     glossary_lookup,
     passage,

@@ -13,8 +13,9 @@ from assistant.cli.main import main
 from assistant.errors import IndexBusyError, StoreUnavailableError
 from assistant.ingest.pipeline import ingest
 from assistant.settings import Settings
+from assistant.store.backend import COLLECTIONS
 from assistant.store.chroma_process import ChromaServer
-from assistant.store.generations import COLLECTIONS, backend_for
+from assistant.store.generations import backend_for
 from assistant.store.server import ServerBackend, shared_client
 
 QUESTION = "Who should lead digital change?"

@@ -19,7 +19,8 @@ from conftest import FIXTURES, PROJECT
 from guides import EXPECTED, write_markdown
 
 from assistant.cli import main as cli
-from assistant.store.generations import Generation, IndexInfo, LocalBackend
+from assistant.store.generations import Generation, IndexInfo
+from assistant.store.local import LocalBackend
 
 PROBE = "What should a bin collection app tell residents?"
 _MARKER = re.compile(r"\[(\d+)\]")

@@ -9,7 +9,7 @@ from guides import write_plain_pdf, write_plain_text
 
 from assistant.errors import DocumentError
 from assistant.ingest.documents import Section, SourceFile, find_files, read_sections
-from assistant.ingest.formats.headings import looks_like_title, numbered_level
+from assistant.ingest.formats.headings import looks_like_title, numbered_level, strip_numbering
 
 
 def sections_of(path: Path) -> list[Section]:
@@ -248,6 +248,16 @@ def test_headingless_pdf_becomes_page_sections(tmp_path):
 )
 def test_numbered_heading_levels(line, level):
     assert numbered_level(line) == level
+
+
+@pytest.mark.parametrize(
+    ("heading", "bare"),
+    [("2.4 A digital board", "A digital board"), ("2. Data", "Data"), ("B. Glossary", "Glossary"),
+     ("iv) Funding", "Funding"), ("A couple tips", "A couple tips"), ("2018 in review", "2018 in review"),
+     ("3.", "3.")],
+)
+def test_strip_numbering_drops_only_a_number(heading, bare):
+    assert strip_numbering(heading) == bare
 
 
 @pytest.mark.parametrize(

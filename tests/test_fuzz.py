@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.answer.pipeline import Answer, Assistant, to_answer
+from assistant.answer.pipeline import Answer, Assistant
+from assistant.answer.steps import to_answer
 from assistant.cli.main import main
 from assistant.errors import UsageError
 

@@ -15,7 +15,8 @@ from assistant.ingest.chunking import chunk_section
 from assistant.ingest.documents import SourceFile, read_sections
 from assistant.ingest.pipeline import ingest
 from assistant.store.catalogue import Catalogue
-from assistant.store.generations import Generation, IndexInfo, LocalBackend, open_generation
+from assistant.store.generations import Generation, IndexInfo, open_generation
+from assistant.store.local import LocalBackend
 
 
 @pytest.fixture(scope="module")

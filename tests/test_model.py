@@ -10,7 +10,7 @@ import sys
 import numpy as np
 
 from assistant.embed.model import BUNDLED_MODEL_SHA256, bundled_model_path, file_sha256
-from assistant.store.generations import chroma_settings
+from assistant.store.backend import chroma_settings
 
 _TELEMETRY = {
     "HF_HUB_DISABLE_TELEMETRY": "1",

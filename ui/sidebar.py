@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from assistant.answer.streaming import answer_modes
+from assistant.ingest.documents import table_of_contents
 from assistant.ingest.uploads import UPLOAD_TYPES, add_document
 from assistant.workspace import feedback
-from assistant.workspace.browse import glossary_entries, glossary_lookup, search_sections, table_of_contents
+from assistant.workspace.browse import glossary_entries, glossary_lookup, search_sections
 from assistant.workspace.safe_text import escape_markdown as esc
 from ui import actions
 from ui.resources import Context, ingest_embedder, refresh

@@ -5,83 +5,32 @@
 `decide` refuses when the guide does not cover the question, and otherwise notes any names in it
 the guide never uses, which `compose` then says before quoting (assistant.answer.unmentioned).
 
-Each step is a small function over one state dict; `_timed` records how long each took, so every
-answer carries its per-stage timings.
+Each step is a small function over one state dict; `timed` (assistant.answer.steps) records how long
+each took, so every answer carries its per-stage timings.
+
+Why light stages rather than LangChain's own parts (a `BaseRetriever`, `RunnableLambda`s): those set
+up callbacks and inspect signatures on every call, which cost about 1.7 ms a question over the five
+steps, more than most steps take (bench/speed.py reports the per-stage times). The chain is still a
+LangChain runnable, and the same retrieval is offered to other people's chains as a `BaseRetriever`
+in assistant.retrieve.langchain_retriever.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator, Sequence
 
-from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables import Runnable
 
-from assistant.answer.compose import Citation, compose, refusal_text
-from assistant.answer.refusal import evidence, should_refuse
-from assistant.answer.unmentioned import unmentioned, with_caveat
+from assistant.answer.compose import compose, refusal_text
+from assistant.answer.steps import Answer, State, decide, embed_step, retrieve_step, timed, to_answer
+from assistant.answer.unmentioned import with_caveat
 from assistant.embed.model import Embedder
 from assistant.retrieve.followup import retrieval_query
-from assistant.retrieve.index import GuideIndex, Hit
+from assistant.retrieve.index import GuideIndex
 from assistant.retrieve.questions import clean_question
 from assistant.settings import Settings
 
-State = dict
-
-
-@dataclass
-class Answer:
-    question: str
-    answer: str
-    refused: bool
-    citations: list[Citation] = field(default_factory=list)
-    hits: list[Hit] = field(default_factory=list)
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    mode: str = "extractive"
-    model: str | None = None
-    standalone_question: str | None = None
-    evidence: float = 0.0
-    notes: list[str] = field(default_factory=list)
-    invalid_citations: list[int] = field(default_factory=list)  # LLM markers that matched no excerpt
-    unmentioned: list[str] = field(default_factory=list)  # names in the question the guide never uses
-
-    def to_json(self) -> dict:
-        return {
-            "question": self.question,
-            "answer": self.answer,
-            "refused": self.refused,
-            "citations": [c.to_json() for c in self.citations],
-            "retrieved": [h.to_json() for h in self.hits],
-            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
-            "mode": self.mode,
-            "model": self.model,
-            "standalone_question": self.standalone_question,
-            "evidence": round(self.evidence, 4),
-            "notes": self.notes,
-            "invalid_citations": self.invalid_citations,
-            "unmentioned": self.unmentioned,
-        }
-
-
-class _Stage(Runnable[State, State]):
-    """One named step of a chain, timed. A bare Runnable rather than a RunnableLambda: the lambda
-    inspects its function's signature and sets up callbacks on every call, which cost more than
-    most of our steps take (about 1.7 ms a question over the five steps)."""
-
-    def __init__(self, name: str, step: Callable[[State], State]) -> None:
-        self.name = name
-        self._step = step
-
-    def invoke(self, input: State, config: RunnableConfig | None = None, **kwargs: Any) -> State:
-        started = time.perf_counter()
-        out = self._step(input)
-        out.setdefault("timings", {})[self.name] = (time.perf_counter() - started) * 1000
-        return out
-
-
-def _timed(name: str, step: Callable[[State], State]) -> Runnable:
-    return _Stage(name, step)
+__all__ = ["Answer", "Assistant", "build_chain"]
 
 
 def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Runnable:
@@ -91,13 +40,6 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
         question = clean_question(state.get("question"), settings.max_question_chars)
         query = retrieval_query(question, state.get("history") or [])
         return {**state, "question": question, "query": query}
-
-    def embed(state: State) -> State:
-        return {**state, "vector": embedder.encode([state["query"]])[0]}
-
-    def retrieve(state: State) -> State:
-        hits = index.search(state["query"], state["vector"], max(settings.top_k, 10))
-        return {**state, "hits": hits}
 
     def answer(state: State) -> State:
         hits = state["hits"]
@@ -111,39 +53,11 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
         return {**state, "answer": text, "citations": citations}
 
     return (
-        _timed("check", check)
-        | _timed("embed", embed)
-        | _timed("retrieve", retrieve)
-        | _timed("decide", lambda state: decide(state, settings, index))
-        | _timed("compose", answer)
-    )
-
-
-def decide(state: State, settings: Settings, index: GuideIndex) -> State:
-    """Refuse when the guide does not cover the question; note any names in it the guide never uses."""
-    refused = should_refuse(state["hits"], settings.refusal_threshold)
-    return {
-        **state,
-        "refused": refused,
-        # The asker's own words: a follow-up's joined query would repeat the previous question's names.
-        "unmentioned": [] if refused else unmentioned(state["question"], index.mentions),
-    }
-
-
-def to_answer(state: State, top_k: int) -> Answer:
-    timings = dict(state.get("timings", {}))
-    timings["total"] = sum(timings.values())
-    query = state.get("query")
-    return Answer(
-        question=state["question"],
-        answer=state["answer"],
-        refused=state["refused"],
-        citations=state["citations"],
-        hits=state["hits"][: max(top_k, 10)],
-        timings_ms=timings,
-        standalone_question=query if query != state["question"] else None,
-        evidence=evidence(state["hits"]),
-        unmentioned=[] if state["refused"] else list(state.get("unmentioned", [])),
+        timed("check", check)
+        | timed("embed", embed_step(embedder))
+        | timed("retrieve", retrieve_step(settings, index))
+        | timed("decide", lambda state: decide(state, settings, index))
+        | timed("compose", answer)
     )
 
 
@@ -170,6 +84,8 @@ class Assistant:
         """The language-model answerer when `settings.llm` names one (imported only then)."""
         if self.settings.llm == "none":
             return None
+        # Imported here for start-up time, not to hide a cycle: the LLM chain's prompt templates
+        # cost about half a second to import, which the default extractive answerer never needs.
         from assistant.llm.chain import LLMAnswerer
         from assistant.llm.clients import chat_model
 

@@ -8,7 +8,7 @@ as fusion ranked them before any role prior: whether the guide covers a question
 whether the best match is a glossary entry or a chapter.
 
 Both constants are calibrated on tests/eval/dev.jsonl only, never on the holdout split, by
-`bench/calibrate.py` (README, "Calibration"); the `refusal_threshold` setting overrides the threshold.
+`bench/calibrate.py` (docs/calibration.md); the `refusal_threshold` setting overrides the threshold.
 """
 
 from __future__ import annotations

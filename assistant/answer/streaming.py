@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
-from assistant.answer.pipeline import Answer
+from assistant.answer.steps import Answer
 
 History = Sequence[tuple[str, str]]
 
@@ -52,33 +52,6 @@ def words_of(text: str) -> Iterator[str]:
     """Split text into word-sized pieces that join back into exactly the same text."""
     for match in _PIECE.finditer(text):
         yield match.group(0)
-
-
-def extractive_stream(answerer: Asker, question: str, history: History = ()) -> AnswerStream:
-    # An Assistant with a language model configured uses it in `ask`; this mode wants the quotes.
-    ask = getattr(answerer, "ask_extractive", answerer.ask)
-    answer = ask(question, history)
-    return AnswerStream(words_of(answer.answer), lambda: answer)
-
-
-def llm_stream(answerer: Asker, question: str, history: History = ()) -> AnswerStream:
-    """The language model's raw text as it is written, then its checked Answer (assistant.llm.chain).
-
-    Citation markers can only be checked once the reply is complete, so the app shows the result's
-    text in place of the streamed text. An answerer without `stream` answers in one piece.
-    """
-    stream = getattr(answerer, "stream", None)
-    items = stream(question, history) if stream else iter([answerer.ask(question, history)])
-    final: list[Answer] = []
-
-    def pieces() -> Iterator[str]:
-        for item in items:
-            if isinstance(item, Answer):
-                final.append(item)
-            else:
-                yield item
-
-    return AnswerStream(pieces(), lambda: final[-1])
 
 
 def _from_items(items: Iterator[str | Answer]) -> AnswerStream:

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from assistant.cli.commands import add_index_option
+from assistant.cli.options import add_index_option
 from assistant.errors import UsageError
 from assistant.settings import Settings
 

@@ -11,19 +11,17 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.cli.commands import add_index_option, registrations
+from assistant.cli.commands import registrations
+from assistant.cli.options import add_index_option
 from assistant.errors import AssistantError
+from assistant.ingest.documents import format_reference
 from assistant.settings import Settings
 
 if TYPE_CHECKING:
     from assistant.embed.model import Embedder
-
-Command = Callable[[argparse.Namespace, Settings], int]
-
 
 def _embedding_option(parser: argparse.ArgumentParser) -> None:
     # Stored as the `model` setting; `--model` itself is left for the LLM's model name.
@@ -31,7 +29,7 @@ def _embedding_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _llm_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("language model (optional; see README)")
+    group = parser.add_argument_group("language model (optional; see docs/llm.md)")
     group.add_argument("--llm", choices=["none", "ollama", "openai"],
                        help="answer with a language model (openai: any OpenAI-compatible server)")
     group.add_argument("--model", dest="llm_model", help="the language model's name, e.g. llama3.2")
@@ -188,18 +186,6 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         for c in answer.citations:
             print(f"  [{c.n}] {format_reference(c.section)}")
     return 0
-
-
-def format_reference(section) -> str:
-    """'2 Leadership › 2.1 A chief digital officer — guide.pdf, p. 4' for any section."""
-    where = section.source
-    if section.page_start is not None:
-        pages = section.page_start
-        if section.page_end and section.page_end != section.page_start:
-            where += f", pp. {pages}–{section.page_end}"
-        else:
-            where += f", p. {pages}"
-    return f"{' › '.join(section.path)} — {where}"
 
 
 def _info(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import ui
-from assistant.cli.commands import add_index_option
+from assistant.cli.options import add_index_option
 from assistant.errors import UsageError
 from assistant.settings import PROJECT_ROOT, SETTINGS_HELP, Settings, env_name
 

@@ -7,10 +7,11 @@ score rankings the same way. A ranked section is anything with a `title` and a h
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
 
 _SPACES = re.compile(r"\s+")
 RECALL_AT = (1, 3, 5)
@@ -92,14 +93,10 @@ def refusal_scores(refused: Sequence[bool], in_scope: Sequence[bool]) -> dict[st
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0-100) by linear interpolation, as numpy's default does."""
-    if not values:
+    """The q-th percentile (0-100), interpolated linearly (numpy's default), to 2 decimals; 0 for none."""
+    if not len(values):
         return 0.0
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    value = ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-    return round(value, 2)
+    return round(float(np.percentile(values, q)), 2)
 
 
 def latency_scores(latencies_ms: Sequence[float]) -> dict[str, float]:

@@ -1,21 +1,19 @@
-"""`assistant eval FILE.jsonl`: how well the assistant finds the right section, and refuses wisely.
+"""How well the assistant finds the right section, and refuses wisely.
 
 Each line of the file is `{"id", "question", "gold": [heading, ...], "kind"}`; `gold: []` means the
 guide does not cover the question. Every question goes through the whole `Assistant.ask`, timed in
 process after one warm-up question, so the latency is that of a warm answer (retrieval and
-composing), not of loading the model.
+composing), not of loading the model. The command itself (`assistant eval FILE.jsonl`) is
+assistant/cli/evaluate.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.cli.commands import add_index_option
 from assistant.errors import UsageError
 from assistant.evaluation.metrics import (
     MRR_AT,
@@ -196,26 +194,3 @@ def _refused_cell(figures: dict) -> str:
     if figures.get("out_of_scope"):
         return f"{figures['out_of_scope_refused']:.0%}"
     return "-"
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "eval", help="score retrieval and refusal on a JSONL question set",
-        description="Score the assistant on questions with known answers. "
-        "Example: assistant eval tests/eval/dev.jsonl --json",
-    )
-    p.add_argument("file", type=Path, help='JSONL lines {"id", "question", "gold": [heading, ...], "kind"}')
-    add_index_option(p)
-    p.add_argument("--json", action="store_true", help="print {records, metrics} as one JSON object")
-    p.add_argument("--k", type=int, default=MRR_AT, help="ranked sections kept per question (default 10)")
-    p.set_defaults(run=_command)
-
-
-def _command(args: argparse.Namespace, settings: Settings) -> int:
-    result = evaluate(args.file, settings, args.k)
-    if args.json:
-        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
-        print()
-    else:
-        print(format_table(result["metrics"]))
-    return 0

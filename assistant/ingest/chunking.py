@@ -7,14 +7,12 @@ under two same-named headings) stays two chunks.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistant.ingest.documents import Section
+from assistant.ingest.formats.headings import strip_numbering
 from assistant.ingest.sentences import split_sentences
-
-_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[A-Z]\.)\s+")
 
 
 @dataclass(frozen=True)
@@ -28,7 +26,7 @@ class Chunk:
 
 def heading_context(path: tuple[str, ...]) -> str:
     """The heading path as words for the model: numbering carries no meaning, so it is dropped."""
-    return " > ".join(_NUMBERING.sub("", heading) for heading in path)
+    return " > ".join(strip_numbering(heading) for heading in path)
 
 
 def chunk_section(

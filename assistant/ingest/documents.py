@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.errors import DocumentError, UsageError
-from assistant.ingest.formats import SUPPORTED_SUFFIXES, Block, reader_for
+from assistant.ingest.formats import SUPPORTED_SUFFIXES, reader_for
+from assistant.ingest.formats.blocks import Block
 
 # Sections without headings are cut near this size so each stays readable as a citation.
 _UNSTRUCTURED_CHARS = 1500
@@ -42,6 +43,23 @@ class Section:
     @property
     def paragraphs(self) -> list[str]:
         return [p for p in self.text.split("\n\n") if p.strip()]
+
+
+def format_reference(section: Section) -> str:
+    """'2 Leadership › 2.1 A chief digital officer — guide.pdf, p. 4' for any section."""
+    where = section.source
+    if section.page_start is not None:
+        pages = section.page_start
+        if section.page_end and section.page_end != section.page_start:
+            where += f", pp. {pages}–{section.page_end}"
+        else:
+            where += f", p. {pages}"
+    return f"{' › '.join(section.path)} — {where}"
+
+
+def table_of_contents(sections: Iterable[Section]) -> list[Section]:
+    """Sections in reading order, grouped by source file: the app's contents and `assistant sections`."""
+    return sorted(sections, key=lambda s: (s.source, s.order))
 
 
 @dataclass
@@ -247,8 +265,3 @@ def section_id(source: str, path: tuple[str, ...], repeat: int = 0) -> str:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
-
-
-def iter_sections(files: list[SourceFile]) -> Iterator[Section]:
-    for file in files:
-        yield from file.sections

@@ -22,8 +22,9 @@ from assistant.ingest.documents import Section, SourceFile, find_files, read_sec
 from assistant.ingest.formats import SUPPORTED_SUFFIXES
 from assistant.ingest.sentences import split_sentences
 from assistant.settings import Settings
+from assistant.store.backend import COLLECTIONS
 from assistant.store.generations import (
-    COLLECTIONS,
+    SCHEMA_VERSION,
     Generation,
     IndexInfo,
     backend_for,
@@ -154,7 +155,7 @@ def _write(backend, base, records: dict[str, _Records], report, embedder, progre
             _add(generation, rec, vectors[source])
         generation.set_info(
             IndexInfo(embedder.name, embedder.dimension, time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                      time.gmtime()), schema=1)
+                      time.gmtime()), schema=SCHEMA_VERSION)
         )
         generation.close()
         generation = None

@@ -26,9 +26,8 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 
 from assistant.answer.compose import Citation, refusal_text
-from assistant.answer.pipeline import Answer, State, decide, to_answer
-from assistant.answer.pipeline import _timed as timed
 from assistant.answer.refusal import CALIBRATED_THRESHOLD, evidence
+from assistant.answer.steps import Answer, State, decide, embed_step, retrieve_step, timed, to_answer
 from assistant.answer.unmentioned import with_caveat
 from assistant.embed.model import Embedder
 from assistant.llm.clients import model_name
@@ -237,16 +236,6 @@ def _prepare_chain(
             return {**state, "query": state["question"], "failure": failure.note}
         return {**state, "query": query}
 
-    def embed(state: State) -> State:
-        if state.get("failure"):
-            return state
-        return {**state, "vector": embedder.encode([state["query"]])[0]}
-
-    def retrieve(state: State) -> State:
-        if state.get("failure"):
-            return {**state, "hits": []}
-        return {**state, "hits": index.search(state["query"], state["vector"], max(settings.top_k, 10))}
-
     bar = _EXCERPT_EVIDENCE * (settings.refusal_threshold or CALIBRATED_THRESHOLD)
 
     def excerpts(state: State) -> State:
@@ -258,8 +247,8 @@ def _prepare_chain(
     return (
         timed("check", check)
         | timed("rewrite", rewrite)
-        | timed("embed", embed)
-        | timed("retrieve", retrieve)
+        | timed("embed", embed_step(embedder))
+        | timed("retrieve", retrieve_step(settings, index))
         | timed("decide", lambda state: decide(state, settings, index))
         | timed("excerpts", excerpts)
     )

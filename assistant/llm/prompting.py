@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from langchain_core.prompts import ChatPromptTemplate
 
+from assistant.ingest.sentences import split_sentences
 from assistant.retrieve.index import GuideIndex, Hit
 
 # The fixed reply for "the excerpts do not answer this"; checked in code, never shown to a user.
@@ -27,7 +28,6 @@ MAX_EXCERPTS = 6
 # Below this many tokens a trimmed excerpt says too little to be worth a number of its own.
 _MIN_EXCERPT_TOKENS = 60
 _TAG = re.compile(r"<(\s*/?\s*(?:excerpts?|question|conversation)\b)", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _MARKER_IN_HISTORY = re.compile(r"\s*\[\d+\]")
 HISTORY_TURNS = 3
 
@@ -148,7 +148,7 @@ def _clip(text: str, tokens: int) -> str:
     """Whole sentences from the start of `text` that fit in `tokens`."""
     kept: list[str] = []
     used = 0
-    for sentence in _SENTENCE_END.split(text):
+    for sentence in split_sentences(text):
         cost = estimate_tokens(sentence) + 1
         if used + cost > tokens:
             break

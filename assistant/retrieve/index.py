@@ -16,11 +16,12 @@ from assistant.embed.model import Embedder
 from assistant.ingest.documents import Section
 from assistant.retrieve.section_roles import Role, section_roles, wanted_roles, weight
 from assistant.settings import Settings
-from assistant.store.generations import Generation, backend_for, check_model, loads_path, open_generation
+from assistant.store.catalogue import load_sections
+from assistant.store.generations import Generation, backend_for, check_model, open_generation
 from assistant.store.vectors import SentenceCache, VectorTable, read_all
 
 # Reciprocal rank fusion constant and per-ranking weights. The constant is the customary 60; the
-# weights were chosen by `bench/calibrate.py` on tests/eval/dev.jsonl only (README, "Calibration"):
+# weights were chosen by `bench/calibrate.py` on tests/eval/dev.jsonl only (docs/calibration.md):
 # section vectors (the mean of a section's chunks) proved the strongest single ranking there.
 RRF_K = 60
 WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 1.5, "bm25": 1.0}
@@ -263,20 +264,3 @@ class _Lexical:
 def _in_sorted(values: np.ndarray, value: int) -> bool:
     at = int(np.searchsorted(values, value))
     return at < len(values) and int(values[at]) == value
-
-
-def load_sections(generation: Generation) -> dict[str, Section]:
-    rows = generation.sections.get(include=["documents", "metadatas"])
-    sections: dict[str, Section] = {}
-    for sid, text, meta in zip(rows["ids"], rows["documents"], rows["metadatas"]):
-        sections[sid] = Section(
-            section_id=sid,
-            title=meta["title"],
-            path=loads_path(meta["path"]),
-            source=meta["source"],
-            text=text or "",
-            order=int(meta["order"]),
-            page_start=meta.get("page_start"),
-            page_end=meta.get("page_end"),
-        )
-    return sections

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from assistant.ingest.documents import Section
+from assistant.ingest.formats.headings import strip_numbering
 from assistant.ingest.sentences import split_sentences
 
 
@@ -75,7 +76,6 @@ _ASKS_ABOUT = re.compile(
     re.I,
 )
 _SHORT_TERM_WORDS = 4
-_NUMBERING = re.compile(r"^\s*(\d+(\.\d+)*|[A-Z]|[IVX]+)[.)]?\s+")
 
 
 def section_roles(sections: Mapping[str, Section]) -> dict[str, Role]:
@@ -101,18 +101,13 @@ def _role(section: Section, children: Mapping[tuple[str, ...], list[Section]]) -
         return Role.QUESTIONS
     if _EXAMPLE.search(section.title) or any(_EXAMPLE.search(h) for h in parents):
         return Role.EXAMPLE
-    if ABOUT_HEADING.search(bare_title(section.title)):
+    if ABOUT_HEADING.search(strip_numbering(section.title)):
         return Role.ABOUT
     return Role.EXPLANATION
 
 
 def _reference_list(siblings: list[Section]) -> bool:
     return len(siblings) >= _MIN_ENTRIES and _median([_words(s) for s in siblings]) <= _ENTRY_WORDS
-
-
-def bare_title(title: str) -> str:
-    """'2.4 A digital board' -> 'A digital board'."""
-    return _NUMBERING.sub("", title).strip() or title.strip()
 
 
 def _words(section: Section) -> int:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.ingest.documents import Section
-from assistant.retrieve.index import load_sections
+from assistant.ingest.documents import Section, table_of_contents
 from assistant.settings import Settings
-from assistant.store.generations import Generation, open_generation
+from assistant.store.generations import Generation, loads_path, open_generation
 
 
 @dataclass
@@ -21,7 +20,7 @@ class Catalogue:
         return cls(generation, load_sections(generation))
 
     def table_of_contents(self) -> list[Section]:
-        return sorted(self.sections.values(), key=lambda s: (s.source, s.order))
+        return table_of_contents(self.sections.values())
 
     def info(self) -> dict:
         meta = self.generation.info()
@@ -35,3 +34,21 @@ class Catalogue:
             "generation": self.generation.name,
             "sources": sorted({s.source for s in self.sections.values()}),
         }
+
+
+def load_sections(generation: Generation) -> dict[str, Section]:
+    """Every section the generation holds, by id, as the ingest wrote them."""
+    rows = generation.sections.get(include=["documents", "metadatas"])
+    sections: dict[str, Section] = {}
+    for sid, text, meta in zip(rows["ids"], rows["documents"], rows["metadatas"]):
+        sections[sid] = Section(
+            section_id=sid,
+            title=meta["title"],
+            path=loads_path(meta["path"]),
+            source=meta["source"],
+            text=text or "",
+            order=int(meta["order"]),
+            page_start=meta.get("page_start"),
+            page_end=meta.get("page_end"),
+        )
+    return sections

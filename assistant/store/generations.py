@@ -7,29 +7,26 @@ any moment leaves the previous generation, and the pointer to it, exactly as the
 Records live in three collections, each holding our own vectors (Chroma's embedder is never used):
 `chunks` (retrieval units), `sections` (one per heading, full text, mean chunk vector) and
 `sentences` (for composing extractive answers without encoding text at question time).
+
+Where generations live is a backend's business (`assistant.store.backend.Backend`): folders on this
+computer (`local.py`) or collections on a Chroma server (`server.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
-import shutil
-import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import AssistantError, IndexBusyError, IndexMismatchError, NoIndexError
+from assistant.errors import IndexMismatchError, NoIndexError
 from assistant.settings import Settings
+from assistant.store.backend import COLLECTIONS, Backend
+from assistant.store.local import LocalBackend
+from assistant.store.server import ServerBackend
 
-COLLECTIONS = ("chunks", "sections", "sentences")
 SCHEMA_VERSION = 1
-_POINTER = "CURRENT"
-_LOCK = ".lock"
 
 
 @dataclass(frozen=True)
@@ -53,100 +50,9 @@ class IndexInfo:
                    int(meta.get("schema", 0)))
 
 
-def chroma_settings():
-    from chromadb.config import Settings as ChromaSettings
-
-    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-
-
-class LocalBackend:
-    """Generations are sibling folders under the index folder; `CURRENT` names the live one."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def describe(self) -> str:
-        return str(self.root)
-
-    def current(self) -> str | None:
-        try:
-            name = (self.root / _POINTER).read_text(encoding="utf-8").strip()
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        return name if name and (self.root / name).is_dir() else None
-
-    def client(self, generation: str):
-        import chromadb
-
-        return chromadb.PersistentClient(path=str(self.root / generation), settings=chroma_settings())
-
-    def collection_name(self, generation: str, name: str) -> str:
-        return name
-
-    def prepare(self, base: str | None) -> str:
-        self.root.mkdir(parents=True, exist_ok=True)
-        generation = f"gen-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
-        if base:
-            shutil.copytree(self.root / base, self.root / generation)
-        else:
-            (self.root / generation).mkdir()
-        return generation
-
-    def publish(self, generation: str) -> None:
-        previous = self.current()
-        _atomic_write(self.root / _POINTER, generation + "\n")
-        # Keep the generation just replaced: a running app may still be reading from it.
-        keep = {generation, previous}
-        for folder in self.root.glob("gen-*"):
-            if folder.name not in keep and folder.is_dir():
-                shutil.rmtree(folder, ignore_errors=True)
-
-    def discard(self, generation: str) -> None:
-        shutil.rmtree(self.root / generation, ignore_errors=True)
-
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            handle = open(self.root / _LOCK, "a+")  # noqa: SIM115 (closed by the `with` below)
-        except OSError as exc:
-            raise AssistantError(
-                f"The index folder {self.root} cannot be written ({exc.strerror or exc}); "
-                "choose another with --index or ASSISTANT_INDEX."
-            ) from None
-        with handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise IndexBusyError(
-                    f"Another ingest is already updating the index at {self.root}; "
-                    "wait for it to finish and try again."
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
-def backend_for(settings: Settings):
+def backend_for(settings: Settings) -> Backend:
     """The embedded store by default; a Chroma server when `chroma_url` is set."""
     if settings.chroma_url:
-        from assistant.store.server import ServerBackend
-
         return ServerBackend(settings.chroma_url)
     return LocalBackend(Path(settings.index))
 
@@ -154,7 +60,7 @@ def backend_for(settings: Settings):
 class Generation:
     """One generation's collections, opened for reading or (during an ingest) for writing."""
 
-    def __init__(self, backend, name: str, create: bool = False) -> None:
+    def __init__(self, backend: Backend, name: str, create: bool = False) -> None:
         self.backend = backend
         self.name = name
         self.client = backend.client(name)

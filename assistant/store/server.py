@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from assistant.errors import IndexBusyError, StoreUnavailableError, UsageError
-from assistant.store.generations import COLLECTIONS, chroma_settings
+from assistant.store.backend import COLLECTIONS, chroma_settings, new_generation_name
 
 PREFIX = "assistant"
 LOCK_TTL_SECONDS = 120.0
@@ -45,7 +45,9 @@ _clients_lock = threading.Lock()
 
 
 class ServerBackend:
-    """Generations as collection-name prefixes on a Chroma server; a pointer collection names the live one."""
+    """Generations as collection-name prefixes on a Chroma server; a pointer collection names the live one.
+
+    Implements `assistant.store.backend.Backend`."""
 
     def __init__(self, url: str, prefix: str = PREFIX) -> None:
         self.url = url
@@ -79,7 +81,7 @@ class ServerBackend:
 
     def prepare(self, base: str | None) -> str:
         """Create the new generation's collections, filled with a copy of `base`'s records."""
-        generation = f"gen-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
+        generation = new_generation_name()
         client = self._admin()
         try:
             for kind in COLLECTIONS:

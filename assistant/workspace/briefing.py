@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from assistant.ingest.documents import Section
+from assistant.ingest.documents import Section, format_reference
 from assistant.ingest.sentences import split_sentences
 from assistant.workspace.conversations import Turn
 from assistant.workspace.safe_text import escape_markdown, strip_control
@@ -87,8 +87,6 @@ class Briefing:
 
 def reference_text(citation: dict) -> str:
     """A citation from an answer's JSON, formatted as the command line formats a section."""
-    from assistant.cli.main import format_reference
-
     section = SimpleNamespace(
         path=tuple(citation.get("path") or [citation.get("title", "")]),
         source=citation.get("source", ""),

@@ -11,16 +11,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from assistant.ingest.documents import Section
+from assistant.ingest.documents import Section, table_of_contents
+from assistant.ingest.formats.headings import strip_numbering
 from assistant.ingest.sentences import split_sentences
-from assistant.retrieve.section_roles import ABOUT_HEADING, GLOSSARY_HEADING, bare_title
+from assistant.retrieve.section_roles import ABOUT_HEADING, GLOSSARY_HEADING
 
 _QUESTIONS_ABOUT = re.compile(r"^questions?\s+(?:to\s+ask\s+)?(?:about|on|for)\s+(.+)$", re.IGNORECASE)
-
-
-def table_of_contents(sections: Iterable[Section]) -> list[Section]:
-    """Sections in reading order, grouped by source file."""
-    return sorted(sections, key=lambda s: (s.source, s.order))
 
 
 def question_about(title: str, path: Sequence[str] = ()) -> str:
@@ -30,7 +26,7 @@ def question_about(title: str, path: Sequence[str] = ()) -> str:
         title: The section's heading.
         path: Its heading path (the headings above it tell a glossary entry from a chapter).
     """
-    topic = bare_title(title)
+    topic = strip_numbering(title)
     if topic.endswith("?"):
         return topic
     if any(GLOSSARY_HEADING.search(h) for h in path[:-1]):
@@ -59,7 +55,8 @@ def starter_questions(sections: Iterable[Section], count: int = 4) -> list[str]:
     # Order 0 is a document's title and opening text, not a chapter.
     ordered = [s for s in table_of_contents(sections) if s.order > 0 and not GLOSSARY_HEADING.search(s.title)]
     for level in sorted({s.level for s in ordered}):
-        chapters = [s for s in ordered if s.level == level and not ABOUT_HEADING.search(bare_title(s.title))]
+        chapters = [s for s in ordered
+                    if s.level == level and not ABOUT_HEADING.search(strip_numbering(s.title))]
         if len(chapters) >= min(count, 3):
             picked = _spread(chapters, count)
             return [question_about(s.title, s.path) for s in picked]

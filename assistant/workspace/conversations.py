@@ -156,9 +156,6 @@ class ConversationStore:
             return "1 = 1", ()
         return f"{conversation_column} IN (SELECT id FROM conversations WHERE owner = ?)", (self.owner,)
 
-    @classmethod
-    def for_settings(cls, settings: Settings) -> ConversationStore:
-        return cls(data_folder(settings) / "conversations.sqlite3")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

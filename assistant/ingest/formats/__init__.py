@@ -7,42 +7,27 @@ done once, for every format, in `assistant.ingest.documents`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class Block:
-    """A heading (level >= 1) or a paragraph (level 0), and the PDF page(s) it sits on."""
-
-    text: str
-    level: int = 0
-    page: int | None = None
-    page_end: int | None = None  # set when a paragraph runs on over a page break
-
-    @property
-    def is_heading(self) -> bool:
-        return self.level > 0
-
+from assistant.ingest.formats import docx, html, markdown, pdf, text
+from assistant.ingest.formats.blocks import Block
 
 Reader = Callable[[Path], list[Block]]
 
 
+_READERS: dict[str, Reader] = {
+    ".md": markdown.read,
+    ".markdown": markdown.read,
+    ".txt": text.read,
+    ".text": text.read,
+    ".pdf": pdf.read,
+    ".docx": docx.read,
+    ".html": html.read,
+    ".htm": html.read,
+}
+SUPPORTED_SUFFIXES = tuple(_READERS)
+
+
 def reader_for(path: Path) -> Reader | None:
     """The reader for a file's extension, or None when the format is not supported."""
-    from assistant.ingest.formats import docx, html, markdown, pdf, text
-
-    readers: dict[str, Reader] = {
-        ".md": markdown.read,
-        ".markdown": markdown.read,
-        ".txt": text.read,
-        ".text": text.read,
-        ".pdf": pdf.read,
-        ".docx": docx.read,
-        ".html": html.read,
-        ".htm": html.read,
-    }
-    return readers.get(path.suffix.lower())
-
-
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".text", ".pdf", ".docx", ".html", ".htm")
+    return _READERS.get(path.suffix.lower())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.ingest.formats import Block
+from assistant.ingest.formats.blocks import Block
 from assistant.ingest.formats.plaintext import normalise_space, read_text_file
 
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}

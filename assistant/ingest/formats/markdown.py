@@ -1,18 +1,26 @@
-"""Markdown: `#` and underlined headings; paragraphs, list items and table rows as text."""
+"""Markdown, read with markdown-it-py's tokens: headings; paragraphs, list items, table rows, quotes
+and code as plain text.
+
+Each list item and each table row is a paragraph of its own (a row's cells joined by "; "). Inline
+markup is dropped: links and images keep only their words (so stored text cannot carry a live link),
+inline HTML is removed.
+"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from assistant.ingest.formats import Block
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from assistant.ingest.formats.blocks import Block
 from assistant.ingest.formats.plaintext import normalise_space, read_text_file
 
-_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+# Word and PDF exports list with "•", which CommonMark does not know as a bullet.
+_WORD_BULLET = re.compile(r"^(\s*)•\s+", re.MULTILINE)
+_HTML_TAG = re.compile(r"<[^>\n]+>")
+_PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
 def read(path: Path) -> list[Block]:
@@ -21,72 +29,41 @@ def read(path: Path) -> list[Block]:
 
 def parse(source: str) -> list[Block]:
     blocks: list[Block] = []
-    paragraph: list[str] = []
-    in_fence = False
-    lines = source.split("\n")
-
-    def flush() -> None:
-        if paragraph:
-            text = clean_inline(" ".join(paragraph))
-            if text:
-                blocks.append(Block(text))
-            paragraph.clear()
-
-    for i, line in enumerate(lines):
-        if _FENCE.match(line):
-            flush()
-            in_fence = not in_fence
-            continue
-        if in_fence:
-            if line.strip():
-                paragraph.append(line.strip())
-            continue
-        heading = _ATX.match(line)
-        if heading:
-            flush()
-            title = clean_inline(heading.group(2))
-            if title:
-                blocks.append(Block(title, level=len(heading.group(1))))
-            continue
-        nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if line.strip() and not paragraph and _SETEXT.match(nxt) and not _LIST_ITEM.match(line):
-            flush()
-            title = clean_inline(line)
-            if title:
-                blocks.append(Block(title, level=1 if nxt.strip().startswith("=") else 2))
-            continue
-        if _SETEXT.match(line) and blocks and blocks[-1].is_heading and not paragraph:
-            continue  # the underline of a heading just emitted
-        if not line.strip() or _TABLE_RULE.match(line) or re.match(r"^\s*(\*\s*){3,}$", line):
-            flush()
-            continue
-        if _LIST_ITEM.match(line) or line.lstrip().startswith("|"):
-            flush()  # each list item or table row is its own paragraph
-            paragraph.append(_table_row(_LIST_ITEM.sub("", line, count=1)))
-            flush()
-            continue
-        if line.lstrip().startswith(">"):
-            line = line.lstrip()[1:]
-        paragraph.append(line.strip())
-    flush()
+    tokens = _PARSER.parse(_WORD_BULLET.sub(r"\1- ", source))
+    for i, token in enumerate(tokens):
+        text = ""
+        level = 0
+        if token.type == "inline" and i > 0 and tokens[i - 1].type == "heading_open":
+            text, level = inline_text(token), int(tokens[i - 1].tag[1:])
+        elif token.type == "inline" and i > 0 and tokens[i - 1].type == "paragraph_open":
+            text = inline_text(token)
+        elif token.type == "tr_open":
+            text = _row(tokens, i)
+        elif token.type in ("fence", "code_block", "html_block"):
+            text = normalise_space(_HTML_TAG.sub("", token.content))
+        if text:
+            blocks.append(Block(text, level=level))
     return blocks
 
 
-def _table_row(line: str) -> str:
-    if "|" not in line:
-        return line
-    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+def inline_text(token: Token) -> str:
+    """The words of an inline token: markup, link targets and inline HTML left out."""
+    parts: list[str] = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(inline_text(child))  # its alt text
+    return normalise_space("".join(parts))
+
+
+def _row(tokens: list[Token], start: int) -> str:
+    cells: list[str] = []
+    for token in tokens[start + 1:]:
+        if token.type == "tr_close":
+            break
+        if token.type == "inline":
+            cells.append(inline_text(token))
     return "; ".join(c for c in cells if c)
-
-
-def clean_inline(text: str) -> str:
-    """Strip Markdown markup so stored text reads as plain prose (and cannot carry live links)."""
-    # Link targets may hold one level of brackets, e.g. javascript:alert(1); drop them whole.
-    target = r"\((?:[^()\n]|\([^()\n]*\))*\)"
-    text = re.sub(r"!\[([^\]]*)\]" + target, r"\1", text)  # images keep their alt text
-    text = re.sub(r"\[([^\]]+)\]" + target, r"\1", text)  # links keep their words only
-    text = re.sub(r"<[^>\n]+>", "", text)  # inline HTML
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    text = re.sub(r"(?<![\w*])[*_](?!\s)(.+?)(?<!\s)[*_](?![\w*])", r"\1", text)
-    text = text.replace("`", "")
-    return normalise_space(text)

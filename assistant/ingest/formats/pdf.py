@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.errors import DocumentError
-from assistant.ingest.formats import Block
+from assistant.ingest.formats.blocks import Block
 from assistant.ingest.formats.headings import looks_like_title, numbered_level
 from assistant.ingest.formats.plaintext import normalise_space
 
