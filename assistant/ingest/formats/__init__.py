@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.ingest.limits import Limits
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,8 @@ class Block:
         return self.level > 0
 
 
-Reader = Callable[[Path], list[Block]]
+# A reader checks the limits while it reads, so a hostile file is refused before the costly work.
+Reader = Callable[[Path, "Limits"], list[Block]]
 
 
 def reader_for(path: Path) -> Reader | None:
@@ -37,7 +42,7 @@ def reader_for(path: Path) -> Reader | None:
         ".markdown": markdown.read,
         ".txt": text.read,
         ".text": text.read,
-        ".pdf": pdf.read,
+        ".pdf": pdf.read_within,
         ".docx": docx.read,
         ".html": html.read,
         ".htm": html.read,

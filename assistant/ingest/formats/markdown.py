@@ -7,6 +7,7 @@ from pathlib import Path
 
 from assistant.ingest.formats import Block
 from assistant.ingest.formats.plaintext import normalise_space, read_text_file
+from assistant.ingest.limits import Limits, check_chars, default_limits
 
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
@@ -15,8 +16,10 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
-def read(path: Path) -> list[Block]:
-    return parse(read_text_file(path))
+def read(path: Path, limits: Limits | None = None) -> list[Block]:
+    source = read_text_file(path)
+    check_chars(path.name, len(source), limits or default_limits())  # the text cannot be longer
+    return parse(source)
 
 
 def parse(source: str) -> list[Block]:
