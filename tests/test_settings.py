@@ -1,4 +1,5 @@
-"""Settings: defaults < `ASSISTANT_*` environment < command-line flags, and the README lists them all."""
+"""Settings: defaults < `ASSISTANT_*` environment < command-line flags, and the documentation lists them
+all (README.md and docs/ pages together)."""
 
 from __future__ import annotations
 
@@ -71,19 +72,24 @@ def test_every_setting_has_help():
     assert all(len(text.split()) >= 3 and text.endswith(".") for text in SETTINGS_HELP.values())
 
 
-def _readme_table() -> list[str]:
-    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"^## Settings\n(.*?)(?=^## |\Z)", readme, re.M | re.S)
-    assert match, "README.md has no '## Settings' section"
-    return [line for line in match.group(1).splitlines() if line.startswith("|")]
+def _documented_rows() -> list[str]:
+    """Settings-table rows from the `## Settings` sections of README.md and of every docs/*.md page,
+    so each part of the documentation can list the settings it explains."""
+    pages = [PROJECT / "README.md", *sorted((PROJECT / "docs").glob("*.md"))]
+    rows: list[str] = []
+    for page in (p for p in pages if p.exists()):
+        text = page.read_text(encoding="utf-8")
+        for section in re.finditer(r"^## Settings[^\n]*\n(.*?)(?=^## |\Z)", text, re.M | re.S):
+            rows += [line for line in section.group(1).splitlines() if line.startswith("| `")]
+    return rows
 
 
-def test_readme_documents_every_setting():
-    rows = _readme_table()
-    cells = (re.match(r"\| `(\w+)` \| `(\w+)` \|", row) for row in rows)
-    documented = {m.group(1): m.group(2) for m in cells if m}
-    missing = sorted(set(SETTINGS_HELP) - set(documented))
-    assert not missing, f"README.md's settings table lacks {missing}"
-    assert all(env == env_name(name) for name, env in documented.items())
+def test_the_documentation_lists_every_setting():
+    name = re.compile(r"\| `(\w+)` \|")
+    generated = {name.match(row).group(1): row for row in settings_table().splitlines()[2:]}
+    documented = {name.match(row).group(1): row for row in _documented_rows() if name.match(row)}
+    missing = sorted(set(generated) - set(documented))
+    assert not missing, f"no settings table in README.md or docs/ lists {missing}"
     regenerate = 'python -c "from assistant.settings import settings_table as t; print(t())"'
-    assert rows == settings_table().splitlines(), f"README's settings table is stale: {regenerate}"
+    stale = sorted(n for n, row in documented.items() if generated.get(n) != row)
+    assert not stale, f"the documented rows for {stale} are stale: {regenerate}"
