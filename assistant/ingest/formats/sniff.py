@@ -25,7 +25,7 @@ def content_kind(data: bytes) -> str | None:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 return "docx" if "word/document.xml" in archive.namelist() else "zip"
         except zipfile.BadZipFile:
-            return "zip"
+            return None  # damaged: the reader says what is wrong with it
     if _HTML_START.match(data[:1024]):
         return "html"
     return None

@@ -1,0 +1,116 @@
+"""Hostile documents: peak memory while `assistant ingest` refuses each, and ingest speed beside it.
+
+Each hostile file (tests/hostile_files.py: a Word zip bomb unpacking to 220 MB, a Word paragraph of
+12 million characters, a PDF of 5,000 blank pages, HTML nested 100,000 deep, 12 million characters
+of Markdown, files whose extension lies, an entity-expansion bomb) is refused by `assistant ingest`
+in a new process; the kernel's peak RSS for that process is recorded (it includes loading the
+embedding model, which `ingest` does first) and must stay under 1 GiB.
+
+Speed: `assistant ingest` of the bundled guide and of a generated 200-page PDF (as in
+`bench/speed.py --only ingest`), alternated with the same ingests by the code before the limits
+(`--before` a checkout of it, e.g. made with `git archive`), best of `--rounds` for each.
+
+Run: .venv/bin/python bench/hostile.py [--before /tmp/limits-before] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path[:0] = [str(BENCH), str(BENCH.parent / "tests")]
+
+import hostile_files as hostile  # noqa: E402
+from speed import _LAUNCHER, PYTHON, write_pdf  # noqa: E402
+
+from assistant.settings import PROJECT_ROOT  # noqa: E402
+
+GIB = 1024
+CASES = {
+    "bomb.docx": hostile.word_bomb,
+    "paragraph.docx": hostile.word_one_huge_paragraph,
+    "laughs.docx": hostile.word_entity_bomb,
+    "blank.pdf": hostile.blank_pdf,
+    "nested.html": hostile.nested_html,
+    "long.md": hostile.long_markdown,
+    "really-word.pdf": hostile.word_named_pdf,
+}
+
+
+def run(args: list[str], pythonpath: str | None = None) -> dict:
+    """One command in a new process: exit code, wall and CPU seconds, peak RSS, its last words."""
+    env = {**os.environ, **({"PYTHONPATH": pythonpath} if pythonpath else {})}
+    with tempfile.TemporaryDirectory() as folder:
+        usage_file = Path(folder) / "usage.json"
+        done = subprocess.run([PYTHON, "-c", _LAUNCHER, str(usage_file), *args], capture_output=True,
+                              cwd=pythonpath or PROJECT_ROOT, env=env, text=True)
+        usage = json.loads(usage_file.read_text())
+    return {"exit": done.returncode, "wall_s": round(usage["wall_s"], 2), "cpu_s": round(usage["cpu_s"], 2),
+            "peak_rss_mib": round(usage["peak_kib"] / 1024), "stdout": done.stdout.strip(),
+            "stderr": done.stderr.strip().splitlines()[-3:]}
+
+
+def refusals(folder: Path) -> dict:
+    results = {}
+    for name, make in CASES.items():
+        path = make(folder / name)
+        outcome = run([PYTHON, "-m", "assistant", "ingest", str(path), "--index", str(folder / "index")])
+        outcome["file_mb"] = round(path.stat().st_size / 2**20, 2)
+        outcome["under_1_gib"] = outcome["peak_rss_mib"] < GIB
+        results[name] = outcome
+        print(f"{name}: exit {outcome['exit']}, {outcome['wall_s']} s, peak {outcome['peak_rss_mib']} MiB; "
+              f"{outcome['stderr'][-1] if outcome['stderr'] else ''}", file=sys.stderr)
+        path.unlink()
+    return results
+
+
+def speed(folder: Path, before: Path | None, rounds: int) -> dict:
+    corpus = PROJECT_ROOT / "corpus"
+    pdf = write_pdf(folder / "generated-200-pages.pdf", sorted(corpus.glob("*.md"))[0])
+    versions = {"after": None, **({"before": str(before)} if before else {})}
+    best: dict[str, dict[str, dict]] = {v: {} for v in versions}
+    for n in range(rounds):
+        for version, pythonpath in versions.items():
+            for label, source in (("guide", corpus), ("pdf_200_pages", pdf)):
+                index = folder / f"{version}-{label}-{n}"
+                outcome = run([PYTHON, "-m", "assistant", "ingest", str(source), "--index", str(index)],
+                              pythonpath)
+                assert outcome["exit"] == 0, outcome
+                outcome.pop("stderr")
+                print(f"{version} {label} round {n + 1}: {outcome['wall_s']} s", file=sys.stderr)
+                kept = best[version].get(label)
+                if kept is None or outcome["wall_s"] < kept["wall_s"]:
+                    best[version][label] = outcome
+    if before:
+        after, was = best["after"], best["before"]
+        best["after_over_before"] = {k: round(after[k]["wall_s"] / was[k]["wall_s"], 3) for k in after}
+    return best
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, help="a checkout of the code before the limits")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--out", type=Path, default=BENCH / "results" / "hostile.json")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {"cpu_count": os.cpu_count(), "load_average_at_start": os.getloadavg(),
+                   "refusals": refusals(Path(tmp))}
+        if not args.skip_speed:
+            results["ingest_speed"] = speed(Path(tmp), args.before, args.rounds)
+    results["all_refused_under_1_gib"] = all(r["exit"] == 1 and r["under_1_gib"]
+                                             for r in results["refusals"].values())
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=2))
+    return 0 if results["all_refused_under_1_gib"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
