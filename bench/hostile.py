@@ -1,8 +1,9 @@
 """Hostile documents: peak memory while `assistant ingest` refuses each, and ingest speed beside it.
 
-Each hostile file (tests/hostile_files.py: a Word zip bomb unpacking to 220 MB, a Word paragraph of
-12 million characters, a PDF of 5,000 blank pages, HTML nested 100,000 deep, 12 million characters
-of Markdown, files whose extension lies, an entity-expansion bomb) is refused by `assistant ingest`
+Each hostile file (tests/hostile_files.py: a Word zip bomb unpacking to 220 MB, the same with zip
+headers that claim 1 KB, a Word paragraph of 12 million characters, a PDF of 5,000 blank pages, HTML
+nested 100,000 deep, 12 million characters of Markdown, a file whose extension lies, an
+entity-expansion bomb) is refused by `assistant ingest`
 in a new process; the kernel's peak RSS for that process is recorded (it includes loading the
 embedding model, which `ingest` does first) and must stay under 1 GiB.
 
@@ -34,6 +35,7 @@ from assistant.settings import PROJECT_ROOT  # noqa: E402
 GIB = 1024
 CASES = {
     "bomb.docx": hostile.word_bomb,
+    "understated.docx": hostile.word_bomb_understated,
     "paragraph.docx": hostile.word_one_huge_paragraph,
     "laughs.docx": hostile.word_entity_bomb,
     "blank.pdf": hostile.blank_pdf,

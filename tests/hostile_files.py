@@ -32,7 +32,7 @@ def _word_with_body(path: Path, paragraphs, chunk_repeat: int = 1) -> Path:
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name, data in parts.items():
             archive.writestr(name, data)
-        with archive.open("word/document.xml", "w", force_zip64=True) as body:
+        with archive.open("word/document.xml", "w") as body:  # sizes in the headers (no zip64)
             body.write(f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                        f'<w:document xmlns:w="{_W}"><w:body>'.encode())
             for paragraph in paragraphs:
@@ -119,4 +119,23 @@ def word_named_pdf(path: Path) -> Path:
     document.add_heading("Parking", level=1)
     document.add_paragraph("Residents apply for a parking permit online.")
     document.save(str(path))
+    return path
+
+
+def word_bomb_understated(path: Path, unpacked_mb: int = 220) -> Path:
+    """The Word bomb with zip headers that claim its body unpacks to one kilobyte."""
+    import struct
+
+    word_bomb(path, unpacked_mb)
+    with zipfile.ZipFile(path) as archive:
+        body = archive.getinfo("word/document.xml")
+        directory = archive.start_dir
+    data = bytearray(path.read_bytes())
+    assert body.file_size < 2**32, "a zip64 body keeps its sizes elsewhere"
+    struct.pack_into("<I", data, body.header_offset + 22, 1024)  # the local header's size field
+    entry = data.index(b"PK\x01\x02", directory)
+    while data[entry + 46:entry + 46 + len(body.filename)] != body.filename.encode():
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    struct.pack_into("<I", data, entry + 24, 1024)  # the central directory's size field
+    path.write_bytes(bytes(data))
     return path

@@ -1,9 +1,10 @@
 """Oversized and hostile documents: each is refused while it is read, in one sentence naming the
 file, the limit and the setting that raises it, and the index answers exactly as before.
 
-The files are real and full size (tests/hostile_files.py): a Word zip bomb that unpacks to 220 MB, a
-Word paragraph of 12 million characters, a PDF of 5,000 blank pages, HTML nested 100,000 deep,
-Markdown of 12 million characters, and files whose extension lies. Memory while refusing each is
+The files are real and full size (tests/hostile_files.py): a Word zip bomb that unpacks to 220 MB,
+the same bomb with zip headers that claim 1 KB, a Word paragraph of 12 million characters, a PDF of
+5,000 blank pages, HTML nested 100,000 deep, Markdown of 12 million characters, files whose
+extension lies, and an XML entity-expansion bomb. Memory while refusing each is
 measured by bench/hostile.py, not here.
 """
 
@@ -17,6 +18,7 @@ from hostile_files import (
     nested_html,
     pdf_named_docx,
     word_bomb,
+    word_bomb_understated,
     word_entity_bomb,
     word_named_pdf,
     word_one_huge_paragraph,
@@ -24,6 +26,7 @@ from hostile_files import (
 from index_state import observe
 
 from assistant.cli.main import main
+from assistant.errors import LimitError
 from assistant.ingest.documents import SourceFile, read_sections
 from assistant.ingest.limits import Limits
 from assistant.ingest.pipeline import ingest
@@ -31,6 +34,9 @@ from assistant.ingest.pipeline import ingest
 # name -> (maker, words the sentence must hold, the setting it names or None for a non-limit refusal)
 HOSTILE = {
     "bomb.docx": (word_bomb, "more than 150 MB of contents once unzipped", "max_unpacked_mb"),
+    # Headers that claim 1 KB: Python's zipfile would inflate all 220 MB in memory to find out.
+    "understated.docx": (word_bomb_understated, "more than 10,000,000 characters of text",
+                         "max_document_chars"),
     "paragraph.docx": (word_one_huge_paragraph, "more than 10,000,000 characters of text",
                        "max_document_chars"),
     "blank.pdf": (blank_pdf, "has 5,000 pages, over the limit of 2,000", "max_pdf_pages"),
@@ -84,6 +90,15 @@ def test_a_raised_limit_lets_the_same_file_in(tmp_path):
         read_sections(file, limits=strict)
     with pytest.raises(Exception, match="no text that could be read"):  # read to the end: blank pages
         read_sections(file, limits=Limits(**{**strict.__dict__, "pdf_pages": 30}))
+
+
+def test_a_word_file_is_measured_by_what_it_unpacks_to_not_what_it_declares(hostile):
+    """With text allowed, the understated bomb is stopped by its actual unpacked size."""
+    limits = Limits(document_chars=10**12, pdf_pages=10, unpacked_bytes=150 * 2**20, sections=10**6,
+                    html_depth=50)
+    file = SourceFile(hostile["understated.docx"], "understated.docx")
+    with pytest.raises(LimitError, match=r"^understated.docx unpacks to more than 150 MB .*UNPACKED_MB"):
+        read_sections(file, limits=limits)
 
 
 def test_sections_are_counted_before_they_are_built(tmp_path):
