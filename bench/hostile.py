@@ -91,7 +91,9 @@ def speed(folder: Path, before: Path | None, rounds: int) -> dict:
                     best[version][label] = outcome
     if before:
         after, was = best["after"], best["before"]
-        best["after_over_before"] = {k: round(after[k]["wall_s"] / was[k]["wall_s"], 3) for k in after}
+        # CPU seconds too: on a shared machine they move less with other people's load than wall time.
+        best["after_over_before"] = {f"{k}_{m}": round(after[k][m] / was[k][m], 3)
+                                     for k in after for m in ("wall_s", "cpu_s")}
     return best
 
 
@@ -99,7 +101,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="a checkout of the code before the limits")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true", help="refusals only; keep the speed figures")
     parser.add_argument("--out", type=Path, default=BENCH / "results" / "hostile.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -107,6 +109,9 @@ def main() -> int:
                    "refusals": refusals(Path(tmp))}
         if not args.skip_speed:
             results["ingest_speed"] = speed(Path(tmp), args.before, args.rounds)
+        elif args.out.exists():  # keep the speed figures of the last full run
+            kept = json.loads(args.out.read_text(encoding="utf-8")).get("ingest_speed")
+            results.update({"ingest_speed": kept} if kept else {})
     results["all_refused_under_1_gib"] = all(r["exit"] == 1 and r["under_1_gib"]
                                              for r in results["refusals"].values())
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

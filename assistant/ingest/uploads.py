@@ -140,22 +140,14 @@ class UploadJob:
         """Stop at the next embedded batch; nothing is published."""
         self._cancel.set()
 
-    def wait(self, timeout: float | None = None) -> UploadResult | None:
-        self._thread.join(timeout)
-        return self.result
-
     def _progress(self, done: int, total: int) -> None:
         if self._cancel.is_set():
             raise Cancelled
         self.done, self.total = done, total
 
     def _run(self, data: bytes, settings: Settings, embedder: Embedder, known: tuple[str, ...]) -> None:
-        try:
-            if self._cancel.is_set():
-                raise Cancelled
+        try:  # add_document turns every problem, and a cancel, into a result
             self.result = add_document(self.name, data, settings, embedder, self._progress, known)
-        except Cancelled:
-            self.result = UploadResult(False, f"Adding {self.name} was cancelled; nothing was changed.")
         except BaseException as exc:  # the page must always learn the job has ended
             self.result = UploadResult(False, f"{self.name} could not be added ({exc.__class__.__name__}).")
             raise
