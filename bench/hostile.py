@@ -97,6 +97,40 @@ def speed(folder: Path, before: Path | None, rounds: int) -> dict:
     return best
 
 
+_READ = """
+import json, sys, time
+from pathlib import Path
+from assistant.ingest.documents import SourceFile, read_sections
+best = {}
+for path in map(Path, sys.argv[1:]):
+    spent = []
+    for _ in range(3):
+        started = time.process_time()
+        sections = read_sections(SourceFile(path, path.name))
+        spent.append(time.process_time() - started)
+    best[path.name] = {"cpu_s": round(min(spent), 3), "sections": len(sections)}
+print(json.dumps(best))
+"""
+
+
+def reading(folder: Path, before: Path | None) -> dict:
+    """CPU seconds to read the guide and the 200-page PDF into sections (where the limits are
+    checked), best of three, per version: the part of ingest the limits can slow, without embedding."""
+    corpus = PROJECT_ROOT / "corpus"
+    pdf = folder / "generated-200-pages.pdf"
+    if not pdf.exists():
+        write_pdf(pdf, sorted(corpus.glob("*.md"))[0])
+    files = [str(sorted(corpus.glob("*.md"))[0]), str(pdf)]
+    versions = {"after": None, **({"before": str(before)} if before else {})}
+    out = {}
+    for version, pythonpath in versions.items():
+        env = {**os.environ, **({"PYTHONPATH": pythonpath} if pythonpath else {})}
+        done = subprocess.run([PYTHON, "-c", _READ, *files], capture_output=True, text=True, env=env,
+                              cwd=pythonpath or PROJECT_ROOT, check=True)
+        out[version] = json.loads(done.stdout)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="a checkout of the code before the limits")
@@ -107,6 +141,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         results = {"cpu_count": os.cpu_count(), "load_average_at_start": os.getloadavg(),
                    "refusals": refusals(Path(tmp))}
+        results["reading"] = reading(Path(tmp), args.before)
         if not args.skip_speed:
             results["ingest_speed"] = speed(Path(tmp), args.before, args.rounds)
         elif args.out.exists():  # keep the speed figures of the last full run
