@@ -29,5 +29,13 @@ class DocumentError(AssistantError):
     """A document could not be read. The message names the file."""
 
 
+class LimitError(DocumentError):
+    """A document is over one of the size limits; `setting` names the setting that raises it."""
+
+    def __init__(self, message: str, setting: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
 class StoreUnavailableError(AssistantError):
     """The Chroma server named by `chroma_url` cannot be reached."""

@@ -62,6 +62,16 @@ class Settings:
     max_file_mb: int = _setting(
         100, "Largest document `ingest` reads, in MB; a bigger file is skipped with a message."
     )
+    max_document_chars: int = _setting(
+        10_000_000, "Most characters of text one document may hold (about 1.6 million words), "
+        "counted while it is read; a longer one is skipped with a message."
+    )
+    max_pdf_pages: int = _setting(2000, "Most pages a PDF may have; counted before any page is read.")
+    max_unpacked_mb: int = _setting(
+        150, "Largest unpacked size of a Word file's parts together, in MB, checked before any is parsed."
+    )
+    max_sections: int = _setting(20_000, "Most headings (sections) one document may have.")
+    max_html_depth: int = _setting(256, "Deepest nesting of HTML elements read; checked before parsing.")
     data_dir: str = _setting(
         "", "Folder for the web app's conversations, feedback and uploaded documents; "
         "empty means a `data` folder beside the index."

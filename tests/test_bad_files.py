@@ -126,9 +126,9 @@ def test_a_file_that_vanishes_mid_ingest(moment, message, tmp_path, fresh_copy, 
             path.unlink()
             return reader
 
-        def vanishing(target: Path):
+        def vanishing(target: Path, limits):
             target.unlink()
-            return reader(target)
+            return reader(target, limits)
 
         return vanishing
 

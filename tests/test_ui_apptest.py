@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,21 @@ def start(query_params: dict | None = None, owner: str | None = None) -> AppTest
 
 def ask(at: AppTest, question: str) -> AppTest:
     at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def add_upload(at: AppTest, name: str, data: bytes, mime: str, cancel: bool = False) -> AppTest:
+    """Choose a file, press Add, then poll as the page's fragment does until the worker is done."""
+    at.get("file_uploader")[0].set_value((name, data, mime)).run()
+    at.button(key="add_document").click().run()
+    if cancel:
+        at.button(key="cancel_upload").click().run()
+    deadline = time.monotonic() + TIMEOUT
+    while "upload_job" in at.session_state:
+        assert time.monotonic() < deadline, f"adding {name} did not finish"
+        time.sleep(0.2)
+        at.run()
     assert not at.exception, at.exception
     return at
 
@@ -221,25 +237,21 @@ def test_upload_adds_a_document_and_keeps_guide_text_inert(tmp_path, monkeypatch
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
     before = Catalogue.open(fresh_copy).info()["sections"]
     at = start()
-    uploader = at.get("file_uploader")[0]
-    uploader.set_value(("broken.pdf", b"this is not a PDF at all", "application/pdf")).run()
-    at.button(key="add_document").click().run()
+    add_upload(at, "broken.pdf", b"this is not a PDF at all", "application/pdf")
     assert at.error and "broken.pdf" in unescape_markdown(at.error[0].value)
     assert Catalogue.open(fresh_copy).info()["sections"] == before
 
     # Plain text keeps markup as typed, so this is what a hostile guide looks like on the page.
     hostile = (b"Parking permits\n\nResidents apply for a parking permit online or at the library. "
                b"<script>alert('x')</script> See [the form](javascript:alert(1)) for details.\n")
-    at.get("file_uploader")[0].set_value(("parking.txt", hostile, "text/plain")).run()
-    at.button(key="add_document").click().run()
+    add_upload(at, "parking.txt", hostile, "text/plain")
     assert not at.error, [e.value for e in at.error]
     assert "parking.txt" in unescape_markdown(at.success[0].value)
     assert Catalogue.open(fresh_copy).info()["sections"] > before
     assert (data / "uploads" / "parking.txt").exists()
 
     # A new upload may not take the name of a document already indexed; it would replace it.
-    at.get("file_uploader")[0].set_value(("mini-guide.md", b"# Other\n\nText.\n", "text/markdown")).run()
-    at.button(key="add_document").click().run()
+    add_upload(at, "mini-guide.md", b"# Other\n\nText.\n", "text/markdown")
     assert "already in the index" in unescape_markdown(at.error[0].value)
     assert "chief digital officer" in " ".join(s.text for s in Catalogue.open(fresh_copy).sections.values())
 
@@ -253,6 +265,30 @@ def test_upload_adds_a_document_and_keeps_guide_text_inert(tmp_path, monkeypatch
     assert any("\\<script\\>" in v for v in shown)
     assert any("javascript\\:alert" in v for v in shown)
     assert not any("<script>" in v.replace("\\<", "") or "](javascript" in v for v in shown)
+
+
+def test_a_refused_upload_shows_its_sentence_in_the_sidebar_and_cancel_stops_one(tmp_path, monkeypatch,
+                                                                               fresh_copy, embedder):
+    from hostile_files import word_bomb
+    from index_state import observe
+    from test_crash_safety import _big_guide
+
+    monkeypatch.setenv("ASSISTANT_INDEX", str(fresh_copy.index))
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(tmp_path / "data"))
+    before = observe(fresh_copy, embedder)
+    at = start()
+    bomb = word_bomb(tmp_path / "minutes.docx").read_bytes()  # 1 MB that unpacks to 220 MB
+    add_upload(at, "minutes.docx", bomb, "application/octet-stream")
+    shown = [unescape_markdown(e.value) for e in at.sidebar.error]
+    assert len(shown) == 1 and shown[0].startswith("minutes.docx declares more than 150 MB")
+    assert "raise ASSISTANT_MAX_UNPACKED_MB to read it" in shown[0]
+    assert not (tmp_path / "data" / "uploads" / "minutes.docx").exists()
+
+    guide = _big_guide(tmp_path / "highways.md").read_bytes()
+    add_upload(at, "highways.md", guide, "text/markdown", cancel=True)
+    shown = [unescape_markdown(e.value) for e in at.sidebar.error]
+    assert shown == ["Adding highways.md was cancelled; nothing in the index was changed."]
+    assert observe(fresh_copy, embedder) == before
 
 
 def test_language_model_answer_streams_through_the_app(app_env, monkeypatch):

@@ -6,7 +6,7 @@ import streamlit as st
 
 from assistant.answer.streaming import answer_modes
 from assistant.ingest.documents import table_of_contents
-from assistant.ingest.uploads import UPLOAD_TYPES, add_document
+from assistant.ingest.uploads import UPLOAD_TYPES, UploadJob
 from assistant.workspace import feedback
 from assistant.workspace.browse import glossary_entries, glossary_lookup, search_sections
 from assistant.workspace.safe_text import escape_markdown as esc
@@ -88,27 +88,44 @@ def _add_document(ctx: Context) -> None:
         help=f"Up to {limit} MB. It is added to the index on this computer; nothing already "
              "indexed is lost.",
     )
+    if "upload_job" in st.session_state:
+        _upload_progress(ctx.assistant)
+        return
     done = st.session_state.pop("upload_done", None)
     if done:
         st.success(esc(done))
+    refused = st.session_state.pop("upload_refused", None)
+    if refused:
+        st.error(esc(refused))
     if upload is None or not st.button("Add to the guide", key="add_document"):
         return
-    bar = st.progress(0.0, text=esc(f"Reading {upload.name}…"))
-
-    def progress(done: int, total: int) -> None:
-        bar.progress(min(done / max(total, 1), 1.0), text=f"Indexing: {done} of {total} passages")
-
-    embedder = ingest_embedder(ctx.assistant)
+    # Read and embedded on a worker thread: this run, and everyone else's, carries on meanwhile.
     sources = {s.source for s in ctx.sections.values()}
-    result = add_document(upload.name, upload.getvalue(), ctx.settings, embedder, progress, sources)
-    bar.progress(1.0, text="Done." if result.ok else "Stopped.")
+    st.session_state["upload_job"] = UploadJob(upload.name, upload.getvalue(), ctx.settings,
+                                               ingest_embedder(ctx.assistant), sources)
+    _upload_progress(ctx.assistant)
+
+
+@st.fragment(run_every=0.5)
+def _upload_progress(assistant) -> None:
+    """The running upload's progress and a Cancel button, redrawn alone twice a second."""
+    job: UploadJob | None = st.session_state.get("upload_job")
+    if job is None:
+        return
+    if not job.finished:
+        st.progress(job.fraction, text=esc(job.status()))
+        st.button("Cancel", key="cancel_upload", on_click=job.cancel,
+                  help="Stop adding this document; the index stays as it was.")
+        return
+    del st.session_state["upload_job"]
+    result = job.result
     if result.ok:
-        refresh(ctx.assistant)
+        refresh(assistant)
         st.session_state["upload_done"] = result.message
-        st.session_state["upload_generation"] = generation + 1  # a fresh, empty uploader
-        st.rerun()
+        st.session_state["upload_generation"] = st.session_state.get("upload_generation", 0) + 1
     else:
-        st.error(esc(result.message))
+        st.session_state["upload_refused"] = result.message
+    st.rerun()  # the whole page: the contents and the message below the uploader change
 
 
 def _conversations(ctx: Context) -> None:

@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import DocumentError, UsageError
+from assistant.errors import DocumentError, LimitError, UsageError
 from assistant.ingest.formats import SUPPORTED_SUFFIXES, reader_for
 from assistant.ingest.formats.blocks import Block
+from assistant.ingest.formats.sniff import check_kind
+from assistant.ingest.limits import Limits, check_chars, check_sections, default_limits
 
 # Sections without headings are cut near this size so each stays readable as a citation.
 _UNSTRUCTURED_CHARS = 1500
@@ -118,22 +120,25 @@ def _unsupported(path: Path) -> str:
     return f"{path.name}: unsupported file type {path.suffix or '(none)'}; use one of {kinds}."
 
 
-def read_sections(file: SourceFile, max_bytes: int | None = None) -> list[Section]:
+def read_sections(file: SourceFile, max_bytes: int | None = None, limits: Limits | None = None
+                  ) -> list[Section]:
     """Read one file into sections, or raise DocumentError naming it.
 
     Args:
         file: The document found on disk.
         max_bytes: Refuse a larger file before reading any of it (None: no limit).
+        limits: What the document may hold; each reader checks them as it reads (LimitError).
     """
+    limits = limits or default_limits()
     reader = reader_for(file.path)
     if reader is None:
         raise UsageError(_unsupported(file.path))
     try:
         size = file.path.stat().st_size
         if max_bytes is not None and size > max_bytes:
-            raise DocumentError(
+            raise LimitError(
                 f"{file.source} is {size / 2**20:,.0f} MB, over the {max_bytes / 2**20:,.0f} MB "
-                "limit for one document; split it or raise ASSISTANT_MAX_FILE_MB."
+                "limit for one document; split it or raise ASSISTANT_MAX_FILE_MB.", "max_file_mb"
             )
         data = file.path.read_bytes()
     except OSError as exc:
@@ -141,10 +146,14 @@ def read_sections(file: SourceFile, max_bytes: int | None = None) -> list[Sectio
     if not data.strip():
         raise DocumentError(f"{file.source} is empty.")
     file.sha256 = hashlib.sha256(data).hexdigest()
+    check_kind(file.source, file.path.suffix, data)
     try:
-        blocks = reader(file.path)
+        blocks = reader(file.path, limits)
     except FileNotFoundError:
         raise DocumentError(f"{file.source} disappeared while it was being read.") from None
+    # Readers bound what they read; these bound what the sections would be built from.
+    check_chars(file.source, sum(len(b.text) for b in blocks), limits)
+    check_sections(file.source, sum(b.is_heading for b in blocks), limits)
     sections = sections_from_blocks(blocks, file.source)
     if not any(s.text for s in sections):
         hint = " (a scanned PDF needs text recognition first)" if file.path.suffix.lower() == ".pdf" else ""

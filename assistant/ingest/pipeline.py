@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embed.model import Embedder
-from assistant.errors import AssistantError, DocumentError, UsageError
+from assistant.errors import AssistantError, DocumentError, LimitError, UsageError
 from assistant.ingest.chunking import Chunk, chunk_section, heading_context
 from assistant.ingest.documents import Section, SourceFile, find_files, read_sections
 from assistant.ingest.formats import SUPPORTED_SUFFIXES
+from assistant.ingest.limits import Limits
 from assistant.ingest.sentences import split_sentences
 from assistant.settings import Settings
 from assistant.store.backend import COLLECTIONS
@@ -45,6 +46,8 @@ class IngestReport:
     removed_sources: list[str] = field(default_factory=list)
     unchanged_files: int = 0
     problems: list[str] = field(default_factory=list)
+    # Files found but not read, each with the short reason: the setting it is over, or "unreadable".
+    skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     published: bool = False
 
@@ -58,6 +61,9 @@ class IngestReport:
             text += f" {self.unchanged_files} file(s) had not changed."
         if self.removed_sources:
             text += f" Removed {len(self.removed_sources)} file(s) no longer on disk."
+        if self.skipped:
+            named = ", ".join(f"{source} ({why})" for source, why in self.skipped.items())
+            text += f" Skipped {len(self.skipped)} file(s): {named}."
         return text
 
 
@@ -95,11 +101,14 @@ def ingest(
         base = None if rebuild else backend.current()
         known = _known_files(backend, base, embedder)
         readable: list[SourceFile] = []
+        limits = Limits.from_settings(settings)
         for file in files:
             try:
-                file.sections = read_sections(file, settings.max_file_mb * 2**20)
+                file.sections = read_sections(file, settings.max_file_mb * 2**20, limits)
             except AssistantError as exc:
                 report.problems.append(str(exc))
+                why = f"over {exc.setting}" if isinstance(exc, LimitError) else "unreadable"
+                report.skipped[file.source] = why
                 continue
             readable.append(file)
         changed = [f for f in readable if known.get(f.source, ("", ""))[0] != f.sha256]

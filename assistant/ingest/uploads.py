@@ -3,12 +3,17 @@
 The upload is saved first and ingested by path like any other file, so the usual guarantees hold:
 an unreadable file changes nothing, and the live index is replaced only when the new one is
 complete. A file that failed is removed again so it is not retried on every ingest.
+
+`UploadJob` runs that on a worker thread, so the script run that serves the page (and the people
+sharing the server) never waits on reading or embedding; the page polls it for progress and may
+cancel it between two embedded batches, which discards the unpublished copy of the index.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +32,10 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 class UploadResult:
     ok: bool
     message: str
+
+
+class Cancelled(Exception):
+    """The person who started an upload cancelled it."""
 
 
 def upload_folder(settings: Settings) -> Path:
@@ -73,6 +82,9 @@ def add_document(name: str, data: bytes, settings: Settings, embedder: Embedder,
         folder.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         report = ingest([target], settings, embedder, progress=progress)
+    except Cancelled:
+        _restore(target, previous)
+        return UploadResult(False, f"Adding {target.name} was cancelled; nothing in the index was changed.")
     except AssistantError as exc:
         _restore(target, previous)
         return UploadResult(False, str(exc))
@@ -91,6 +103,54 @@ def add_document(name: str, data: bytes, settings: Settings, embedder: Embedder,
     if not report.published:
         return UploadResult(True, f"{target.name} was already in the index, unchanged.")
     return UploadResult(True, f"Added {target.name}: {report.sections} sections are now searchable.")
+
+
+class UploadJob:
+    """One upload read, checked against the limits and embedded on a worker thread."""
+
+    def __init__(self, name: str, data: bytes, settings: Settings, embedder: Embedder,
+                 known_sources: Iterable[str] = ()) -> None:
+        self.name = name
+        self.done = 0
+        self.total = 0
+        self.result: UploadResult | None = None
+        self._cancel = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(data, settings, embedder, tuple(known_sources)),
+            name=f"upload {safe_name(name)}", daemon=True,
+        )
+        self._thread.start()
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None
+
+    @property
+    def fraction(self) -> float:
+        return min(self.done / self.total, 1.0) if self.total else 0.0
+
+    def status(self) -> str:
+        if self._cancel.is_set():
+            return f"Cancelling {self.name}…"
+        if not self.total:
+            return f"Reading {self.name}…"
+        return f"Indexing {self.name}: {self.done} of {self.total} passages"
+
+    def cancel(self) -> None:
+        """Stop at the next embedded batch; nothing is published."""
+        self._cancel.set()
+
+    def _progress(self, done: int, total: int) -> None:
+        if self._cancel.is_set():
+            raise Cancelled
+        self.done, self.total = done, total
+
+    def _run(self, data: bytes, settings: Settings, embedder: Embedder, known: tuple[str, ...]) -> None:
+        try:  # add_document turns every problem, and a cancel, into a result
+            self.result = add_document(self.name, data, settings, embedder, self._progress, known)
+        except BaseException as exc:  # the page must always learn the job has ended
+            self.result = UploadResult(False, f"{self.name} could not be added ({exc.__class__.__name__}).")
+            raise
 
 
 def _restore(target: Path, previous: bytes | None) -> None:

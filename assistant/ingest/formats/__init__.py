@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.ingest.limits import Limits
 
 from assistant.ingest.formats import docx, html, markdown, pdf, text
 from assistant.ingest.formats.blocks import Block
 
-Reader = Callable[[Path], list[Block]]
+# A reader checks the limits while it reads, so a hostile file is refused before the costly work.
+Reader = Callable[[Path, "Limits"], list[Block]]
 
 
 _READERS: dict[str, Reader] = {
@@ -20,7 +25,7 @@ _READERS: dict[str, Reader] = {
     ".markdown": markdown.read,
     ".txt": text.read,
     ".text": text.read,
-    ".pdf": pdf.read,
+    ".pdf": pdf.read_within,
     ".docx": docx.read,
     ".html": html.read,
     ".htm": html.read,

@@ -11,14 +11,17 @@ from assistant.errors import DocumentError
 from assistant.ingest.formats.blocks import Block
 from assistant.ingest.formats.headings import looks_like_title, numbered_level
 from assistant.ingest.formats.plaintext import normalise_space
+from assistant.ingest.formats.word_package import check_package
+from assistant.ingest.limits import Limits, default_limits
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
 
 
-def read(path: Path) -> list[Block]:
+def read(path: Path, limits: Limits | None = None) -> list[Block]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
+    check_package(path, limits or default_limits())  # sizes first: python-docx unpacks everything
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:

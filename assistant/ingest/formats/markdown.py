@@ -16,6 +16,7 @@ from markdown_it.token import Token
 
 from assistant.ingest.formats.blocks import Block
 from assistant.ingest.formats.plaintext import normalise_space, read_text_file
+from assistant.ingest.limits import Limits, check_chars, default_limits
 
 # Word and PDF exports list with "•", which CommonMark does not know as a bullet.
 _WORD_BULLET = re.compile(r"^(\s*)•\s+", re.MULTILINE)
@@ -23,8 +24,10 @@ _HTML_TAG = re.compile(r"<[^>\n]+>")
 _PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
-def read(path: Path) -> list[Block]:
-    return parse(read_text_file(path))
+def read(path: Path, limits: Limits | None = None) -> list[Block]:
+    source = read_text_file(path)
+    check_chars(path.name, len(source), limits or default_limits())  # the text cannot be longer
+    return parse(source)
 
 
 def parse(source: str) -> list[Block]:

@@ -13,6 +13,7 @@ from assistant.errors import DocumentError
 from assistant.ingest.formats.blocks import Block
 from assistant.ingest.formats.headings import looks_like_title, numbered_level
 from assistant.ingest.formats.plaintext import normalise_space
+from assistant.ingest.limits import Limits, check_pages
 
 # pypdf logs every odd object it repairs; a person ingesting a guide needs none of that.
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -220,3 +221,23 @@ def _body_size(lines: list[_Line]) -> float:
     for line in lines:
         weights[line.size] += len(line.text)
     return weights.most_common(1)[0][0] if weights else 0.0
+
+
+def read_within(path: Path, limits: Limits) -> list[Block]:
+    """`read`, refusing a PDF over the page limit before any page is laid out. Opening the file
+    only parses its cross-reference table, and the count is the page tree's own, so a refusal does
+    not walk the tree."""
+    import pypdf
+    from pypdf.errors import PdfReadError
+
+    try:
+        count = pypdf.PdfReader(path).trailer["/Root"]["/Pages"].get("/Count")
+        pages = int(count) if count is not None else 0  # without a count, `read` flattens the tree
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError):
+        pages = 0  # a damaged file: `read` says what is wrong with it
+    except Exception as exc:
+        if not exc.__class__.__module__.startswith(("pypdf", "cryptography")):
+            raise
+        pages = 0
+    check_pages(path.name, pages, limits)
+    return read(path)

@@ -8,12 +8,15 @@ from pathlib import Path
 from assistant.ingest.formats.blocks import Block
 from assistant.ingest.formats.headings import looks_like_title, numbered_level
 from assistant.ingest.formats.plaintext import normalise_space, read_text_file
+from assistant.ingest.limits import Limits, check_chars, default_limits
 
 _UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
 
 
-def read(path: Path) -> list[Block]:
-    return parse(read_text_file(path))
+def read(path: Path, limits: Limits | None = None) -> list[Block]:
+    source = read_text_file(path)
+    check_chars(path.name, len(source), limits or default_limits())  # the text cannot be longer
+    return parse(source)
 
 
 def parse(source: str) -> list[Block]:
