@@ -1,4 +1,6 @@
-"""PDF through pypdf: text lines with their font size, headings from size and numbering, pages kept."""
+"""PDF through pypdf: text lines with their font size and height; headings from the PDF's outline
+(bookmarks) when it has a usable one (see `pdf_outline`), else from type size, weight, numbering and
+layout; pages kept for every block."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 from assistant.errors import DocumentError
 from assistant.ingest.formats import Block
 from assistant.ingest.formats.headings import looks_like_title, numbered_level
+from assistant.ingest.formats.pdf_outline import Anchor, OutlineEntry, place, read_outline
 from assistant.ingest.formats.plaintext import normalise_space
 
 # pypdf logs every odd object it repairs; a person ingesting a guide needs none of that.
@@ -19,6 +22,9 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?$", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•▪●◦]|\d+[.)])\s+")
+# Baseline to baseline, in multiples of the type size, within which a heading's next line is its
+# own wrapped continuation: line spacing is usually 1.1-1.5, and a new heading has space before it.
+_WRAP_SPACING = 1.6
 
 
 @dataclass
@@ -27,13 +33,18 @@ class _Line:
     size: float
     page: int
     bold: bool = False  # every piece of the line is set in a bold font
+    y: float | None = None  # height of the line's baseline on its page, in PDF units from the bottom
 
 
 def read(path: Path) -> list[Block]:
-    return blocks_from_lines(_lines(path))
+    lines, outline = _lines(path)
+    anchors = place(outline, lines) if outline else None
+    if anchors is None:
+        return blocks_from_lines(lines)
+    return _paragraphs(*_outline_headings(lines, anchors))
 
 
-def _lines(path: Path) -> list[_Line]:
+def _lines(path: Path) -> tuple[list[_Line], list[OutlineEntry]]:
     import pypdf
     from pypdf.errors import PdfReadError
 
@@ -43,6 +54,7 @@ def _lines(path: Path) -> list[_Line]:
             raise DocumentError(f"{path.name} is encrypted; save an unprotected copy and try again.")
         pages = [_page_lines(page, number) for number, page in enumerate(reader.pages, start=1)]
         lines = _without_running_lines(pages)
+        outline = read_outline(reader)
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
@@ -51,7 +63,7 @@ def _lines(path: Path) -> list[_Line]:
         if exc.__class__.__module__.startswith(("pypdf", "cryptography")):
             raise DocumentError(f"{path.name} is not a readable PDF ({_reason(exc)}).") from None
         raise
-    return lines
+    return lines, outline
 
 
 def _without_running_lines(pages: list[list[_Line]]) -> list[_Line]:
@@ -88,14 +100,18 @@ def _page_lines(page, number: int) -> list[_Line]:
     current: list[str] = []
     sizes: list[float] = []
     weights: list[bool] = []
+    heights: list[float] = []
 
     def end_line() -> None:
         text = normalise_space("".join(current))
         if text:
-            lines.append(_Line(text, max(sizes) if sizes else 0.0, number, bool(weights) and all(weights)))
+            bold = bool(weights) and all(weights)
+            size = max(sizes) if sizes else 0.0
+            lines.append(_Line(text, size, number, bold, heights[0] if heights else None))
         current.clear()
         sizes.clear()
         weights.clear()
+        heights.clear()
 
     def visit(text: str, cm, tm, font_dict, font_size) -> None:
         size = float(font_size or 0) * _scale(tm) * _scale(cm)
@@ -107,6 +123,7 @@ def _page_lines(page, number: int) -> list[_Line]:
                 current.append(piece)
                 sizes.append(round(size, 1))
                 weights.append(_is_bold(font_dict))
+                heights.append(_height(tm, cm))
             elif piece:
                 current.append(piece)
 
@@ -123,6 +140,14 @@ def _is_bold(font_dict) -> bool:
     return any(mark in name.lower() for mark in ("bold", "black", "heavy", "semibold"))
 
 
+def _height(tm, cm) -> float:
+    """The y of the text origin on the page: the text matrix's origin through the current matrix."""
+    try:
+        return float(tm[4]) * float(cm[1]) + float(tm[5]) * float(cm[3]) + float(cm[5])
+    except (TypeError, IndexError, ValueError):
+        return 0.0
+
+
 def _scale(matrix) -> float:
     if not matrix or len(matrix) < 4:
         return 1.0
@@ -133,7 +158,64 @@ def _scale(matrix) -> float:
 def blocks_from_lines(lines: list[_Line]) -> list[Block]:
     """Group lines into headings and paragraphs. Larger-than-body type or a number makes a heading."""
     body = _body_size(lines)
-    levels = _heading_levels(lines, body)
+    return _paragraphs(*_joined_wraps(lines, _heading_levels(lines, body)))
+
+
+def _outline_headings(lines: list[_Line], anchors: list[Anchor]) -> tuple[list[_Line], list[int | None]]:
+    """The lines with the outline's headings in place: a heading's own lines become one line with
+    the outline's title; a title not found in the text is inserted where its entry points."""
+    at: dict[int, list[Anchor]] = {}
+    for anchor in anchors:
+        at.setdefault(anchor.index, []).append(anchor)
+    out: list[_Line] = []
+    levels: list[int | None] = []
+    covered: set[int] = set()
+    for i in range(len(lines) + 1):
+        for anchor in at.get(i, []):
+            if anchor.span:
+                first = lines[i]
+                out.append(_Line(anchor.title, first.size, first.page, first.bold, first.y))
+                covered.update(range(i, i + anchor.span))
+            else:
+                page = anchor.page or (lines[min(i, len(lines) - 1)].page if lines else 1)
+                out.append(_Line(anchor.title, 0.0, page))
+            levels.append(anchor.level)
+        if i < len(lines) and i not in covered:
+            out.append(lines[i])
+            levels.append(None)
+    return out, levels
+
+
+def _joined_wraps(lines: list[_Line], levels: list[int | None]) -> tuple[list[_Line], list[int | None]]:
+    """A heading too long for one line goes on in the same type right below it: join the two.
+
+    The next line continues the heading when it has the same level, size and weight, sits on the
+    same page within one line's spacing (a separate heading would have space before it), does not
+    start with a section number of its own, and the first line does not end a question or label.
+    """
+    out: list[_Line] = []
+    kept: list[int | None] = []
+    for line, level in zip(lines, levels):
+        if level and out and kept[-1] == level and _continues(out[-1], line):
+            last = out[-1]
+            text = normalise_space(f"{last.text} {line.text}")
+            out[-1] = _Line(text, last.size, last.page, last.bold, line.y)
+            continue
+        out.append(line)
+        kept.append(level)
+    return out, kept
+
+
+def _continues(first: _Line, line: _Line) -> bool:
+    if first.page != line.page or first.size != line.size or first.bold != line.bold or not first.size:
+        return False
+    if first.y is None or line.y is None or not 0 < first.y - line.y <= _WRAP_SPACING * first.size:
+        return False
+    return not first.text.endswith(("?", "!", ":", ".")) and numbered_level(line.text) is None
+
+
+def _paragraphs(lines: list[_Line], levels: list[int | None]) -> list[Block]:
+    """Headings as they are; the other lines grouped into paragraphs (bullets start a new one)."""
     blocks: list[Block] = []
     paragraph: list[_Line] = []
     widest = max((len(ln.text) for ln in lines), default=80)
