@@ -253,7 +253,7 @@ def _heading_levels(lines: list[_Line], body: float) -> list[int | None]:
     Suppliers" set in one size are siblings. A document title (the first heading, alone in the
     largest size) sits above everything, so later headings move down one level beneath it.
     """
-    large = [ln.size >= body + 1.0 and _short(ln.text) and ln.text[-1] not in ".,;" for ln in lines]
+    large = [_larger(ln, body) and _short(ln.text) and ln.text[-1] not in ".,;" for ln in lines]
     # In body-size type a number alone could start a list item; when the document uses bold at
     # all, a body-size numbered heading must be bold too.
     weighted = any(ln.bold for ln in lines)
@@ -268,6 +268,10 @@ def _heading_levels(lines: list[_Line], body: float) -> list[int | None]:
     levels = [n or (by_size[ln.size] if big else None) for ln, big, n in zip(lines, large, numbered)]
     if not body:  # no font sizes at all: fall back to the look of the line
         levels = [lv or (1 if looks_like_title(ln.text) else None) for ln, lv in zip(lines, levels)]
+    else:  # the deepest headings are often bold lines in body type, standing alone above their text
+        deepest = max((lv for lv in levels if lv), default=0)
+        for i in [i for i in range(len(lines)) if not levels[i] and _bold_lead(lines, levels, i, body)]:
+            levels[i] = deepest + 1
     headed = [i for i, lv in enumerate(levels) if lv]
     if len(headed) > 1 and large[headed[0]]:
         first = lines[headed[0]].size
@@ -275,6 +279,27 @@ def _heading_levels(lines: list[_Line], body: float) -> list[int | None]:
             levels = [lv + 1 if lv and i != headed[0] else lv for i, lv in enumerate(levels)]
             levels[headed[0]] = 1
     return levels
+
+
+def _larger(line: _Line, body: float) -> bool:
+    """Set larger than body text: by a point, or by half a point in bold (a deep heading's step)."""
+    return line.size >= body + 1.0 or (line.bold and line.size >= body + 0.5)
+
+
+def _bold_lead(lines: list[_Line], levels: list[int | None], i: int, body: float) -> bool:
+    """A short bold line in body type, not ending a sentence, between text that is not bold: the
+    line before is a heading or not bold (so it does not continue a bold paragraph) and body text
+    in regular weight follows it."""
+    line = lines[i]
+    if not (line.bold and abs(line.size - body) < 0.5 and _short(line.text)) or line.text[-1] in ".,;":
+        return False
+    if _BULLET.match(line.text) or i + 1 >= len(lines):
+        return False
+    after = lines[i + 1]
+    if after.bold or abs(after.size - body) >= 0.5 or levels[i + 1] or after.text[0].islower():
+        return False  # (a lower-case start carries on a bold sentence that wrapped)
+    before = lines[i - 1] if i else None
+    return before is None or bool(levels[i - 1]) or not before.bold
 
 
 def _levels_by_size(sizes: list[float], numbered: list[tuple[float, int]]) -> dict[float, int]:
