@@ -34,6 +34,7 @@ class _Line:
     page: int
     bold: bool = False  # every piece of the line is set in a bold font
     y: float | None = None  # height of the line's baseline on its page, in PDF units from the bottom
+    outlined: bool = False  # a heading taken from the PDF's outline, complete as it is
 
 
 def read(path: Path) -> list[Block]:
@@ -41,7 +42,8 @@ def read(path: Path) -> list[Block]:
     anchors = place(outline, lines) if outline else None
     if anchors is None:
         return blocks_from_lines(lines)
-    return _paragraphs(*_outline_headings(lines, anchors))
+    body = _body_size(lines)
+    return _paragraphs(*_joined_wraps(*_layout_below(*_outline_headings(lines, anchors), body)))
 
 
 def _lines(path: Path) -> tuple[list[_Line], list[OutlineEntry]]:
@@ -174,16 +176,43 @@ def _outline_headings(lines: list[_Line], anchors: list[Anchor]) -> tuple[list[_
         for anchor in at.get(i, []):
             if anchor.span:
                 first = lines[i]
-                out.append(_Line(anchor.title, first.size, first.page, first.bold, first.y))
+                out.append(_Line(anchor.title, first.size, first.page, first.bold, first.y, outlined=True))
                 covered.update(range(i, i + anchor.span))
             else:
                 page = anchor.page or (lines[min(i, len(lines) - 1)].page if lines else 1)
-                out.append(_Line(anchor.title, 0.0, page))
+                out.append(_Line(anchor.title, 0.0, page, outlined=True))
             levels.append(anchor.level)
         if i < len(lines) and i not in covered:
             out.append(lines[i])
             levels.append(None)
     return out, levels
+
+
+def _layout_below(
+    lines: list[_Line], levels: list[int | None], body: float
+) -> tuple[list[_Line], list[int | None]]:
+    """Headings the outline leaves out, beneath its deepest level, found by type size and weight.
+
+    Many outlines list only chapters. When the outline's smallest headings are still set clearly
+    larger than body text, the layout's headings in smaller type are subsections: each goes under
+    the outline heading before it, a level per step down in type. An outline whose deepest headings
+    are body-sized already reaches the bottom, and nothing is added.
+    """
+    sizes = [ln.size for ln, lv in zip(lines, levels) if lv and ln.size]
+    if not sizes or not body or min(sizes) < body + 1.0:
+        return lines, levels
+    floor = min(sizes)
+    guesses = _heading_levels(lines, body)
+    below = {i for i, ln in enumerate(lines) if not levels[i] and guesses[i] and ln.size < floor}
+    steps = {guess: step for step, guess in enumerate(sorted({guesses[i] for i in below}), start=1)}
+    out = list(levels)
+    parent = 0
+    for i, level in enumerate(levels):
+        if level:
+            parent = level
+        elif i in below:
+            out[i] = parent + steps[guesses[i]]
+    return lines, out
 
 
 def _joined_wraps(lines: list[_Line], levels: list[int | None]) -> tuple[list[_Line], list[int | None]]:
@@ -208,6 +237,8 @@ def _joined_wraps(lines: list[_Line], levels: list[int | None]) -> tuple[list[_L
 
 def _continues(first: _Line, line: _Line) -> bool:
     if first.page != line.page or first.size != line.size or first.bold != line.bold or not first.size:
+        return False
+    if first.outlined or line.outlined:
         return False
     if first.y is None or line.y is None or not 0 < first.y - line.y <= _WRAP_SPACING * first.size:
         return False
