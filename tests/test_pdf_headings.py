@@ -254,3 +254,18 @@ def test_wrapped_outline_title_is_matched_across_lines_nearest_its_height():
     anchors = place(entries, lines)
     assert anchors is not None
     assert [(a.index, a.span, a.level) for a in anchors] == [(2, 2, 1), (4, 1, 2)]
+
+
+def test_entry_pointing_at_the_page_before_finds_the_heading_that_opens_the_next(tmp_path):
+    plain = write_guide(tmp_path / "plain.pdf", outline=False)
+    by_title = {path[-1]: page for path, page in plain.headings}
+    chapters = ("Leadership and Culture", "Data and Privacy", "Skills and Training")
+
+    def build(writer) -> None:
+        writer.add_outline_item(title="Digital Guide for Councillors", page_number=0)
+        for name in chapters:  # each chapter opens a page; its bookmark points one page early
+            writer.add_outline_item(title=name, page_number=max(by_title[name] - 2, 0))
+
+    sections = sections_of(_rewrite_outline(plain.path, tmp_path / "early.pdf", build))
+    for name in chapters:
+        assert next(s for s in sections if s.path == (name,)).page_start == by_title[name]

@@ -111,6 +111,9 @@ def place(entries: Sequence[OutlineEntry], lines: Sequence[PositionedLine]) -> l
             pending.append((order, entry))
             continue
         match = _find(entry, lines, pages.get(entry.page, []), claimed, after)
+        if match is None:  # some writers point at the foot of the page before a heading that opens a page
+            opening = pages.get(entry.page + 1, [])[:_MAX_WRAP]
+            match = _find(OutlineEntry(entry.title, entry.level, None), lines, opening, claimed, after)
         if match is not None:
             index, span = match
             found += 1
