@@ -180,7 +180,7 @@ def retrieval(path: Path, questions: Path, embedder) -> dict:
 # --- the command -------------------------------------------------------------------------------
 
 
-def measure(folders: list[Path], with_retrieval: bool, verbose: bool) -> dict:
+def measure(folders: list[Path], with_retrieval: bool, verbose: bool, names: tuple[str, ...] = FORMS) -> dict:
     embedder = None
     if with_retrieval:
         from assistant.embed.model import Embedder
@@ -191,7 +191,7 @@ def measure(folders: list[Path], with_retrieval: bool, verbose: bool) -> dict:
         make_forms(folder)
         reference = markdown_sections(folder)
         row: dict[str, dict] = {}
-        for name in FORMS:
+        for name in names:
             path = form_path(folder, name)
             if path is None:
                 continue
@@ -249,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docs", type=Path, default=DEFAULT_DOCS, help="the eval-docs folder")
     parser.add_argument("--only", nargs="*", help="document folder names to run (default: all)")
     parser.add_argument("--retrieval", action="store_true", help="also index each form and score retrieval")
+    parser.add_argument("--forms", nargs="*", choices=FORMS, help="forms to read (default: all)")
     parser.add_argument("--make-only", action="store_true", help="write the forms and stop")
     parser.add_argument("--verbose", action="store_true", help="name the headings each form misses")
     parser.add_argument("--out", type=Path, help="write the table as JSON and Markdown here (no extension)")
@@ -264,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         for folder in folders:
             print(make_forms(folder))
         return 0
-    table = measure(folders, args.retrieval, args.verbose)
+    table = measure(folders, args.retrieval, args.verbose, tuple(args.forms or FORMS))
     print(format_table(table))
     if args.out:
         args.out.with_suffix(".json").write_text(json.dumps(table, indent=1) + "\n")

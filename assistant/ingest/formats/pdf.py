@@ -21,7 +21,9 @@ from assistant.ingest.formats.plaintext import normalise_space
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?$", re.IGNORECASE)
-_BULLET = re.compile(r"^\s*(?:[-*•▪●◦]|\d+[.)])\s+")
+# Word and LibreOffice set bullets in the Symbol or Wingdings font, which pypdf reads as characters
+# of the private use area (U+F0B7 and kin), often with no space after them.
+_BULLET = re.compile(r"^\s*(?:(?:[-*•▪●◦‣■□○]|\d+[.)])\s+|[\uf0a7\uf0b7\uf0d8\uf076\uf0fc]\s*)")
 # Baseline to baseline, in multiples of the type size, within which a heading's next line is its
 # own wrapped continuation: line spacing is usually 1.1-1.5, and a new heading has space before it.
 _WRAP_SPACING = 1.6
