@@ -269,3 +269,21 @@ def test_entry_pointing_at_the_page_before_finds_the_heading_that_opens_the_next
     sections = sections_of(_rewrite_outline(plain.path, tmp_path / "early.pdf", build))
     for name in chapters:
         assert next(s for s in sections if s.path == (name,)).page_start == by_title[name]
+
+
+def test_symbol_font_bullets_start_list_items_and_leave_no_mark():
+    """Word's bullets are set in the Symbol font, which pypdf reads as U+F0B7."""
+    from assistant.ingest.formats.pdf import _Line, blocks_from_lines
+
+    lines = [
+        _Line("Council Websites", 16.0, 1, True, 700.0),
+        _Line("Before a service goes online, ask whether:", 11.0, 1, False, 680.0),
+        _Line("\uf0b7 residents were asked what they need", 11.0, 1, False, 666.0),
+        _Line("\uf0b7residents without the web can still use it", 11.0, 1, False, 652.0),
+    ]
+    paragraphs = [b.text for b in blocks_from_lines(lines) if not b.is_heading]
+    assert paragraphs == [
+        "Before a service goes online, ask whether:",
+        "residents were asked what they need",
+        "residents without the web can still use it",
+    ]
