@@ -287,3 +287,18 @@ def test_symbol_font_bullets_start_list_items_and_leave_no_mark():
         "residents were asked what they need",
         "residents without the web can still use it",
     ]
+
+
+def test_bold_body_size_lines_are_the_deepest_headings_even_numbered_sentences(tmp_path):
+    """Word's deepest heading style is often body-sized bold; a numbered one may end in a full stop."""
+    guide = [
+        (1, "Digital Guide for Councillors", 1, False),
+        (2, "Security", 1, False),
+        (3, "Common Myths", 1, False),
+        (4, "1. Security always says no.", 1, False),
+        (4, '2. "We are not a target"', 1, False),
+        (3, "Where to Get Help", 1, False),
+    ]
+    sizes = {1: 22.0, 2: 17.0, 3: 14.0, 4: BODY}
+    written = write_guide(tmp_path / "myths.pdf", outline=False, guide=guide, sizes=sizes)
+    assert headings_and_pages(sections_of(written.path)) == written.headings

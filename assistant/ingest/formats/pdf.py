@@ -24,6 +24,7 @@ _PAGE_NUMBER = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:/|of)\s*\d{1,4})?$", re
 # Word and LibreOffice set bullets in the Symbol or Wingdings font, which pypdf reads as characters
 # of the private use area (U+F0B7 and kin), often with no space after them.
 _BULLET = re.compile(r"^\s*(?:(?:[-*•▪●◦‣■□○]|\d+[.)])\s+|[\uf0a7\uf0b7\uf0d8\uf076\uf0fc]\s*)")
+_NUMBERED_ITEM = re.compile(r"^\s*\d+[.)]\s+")
 # Baseline to baseline, in multiples of the type size, within which a heading's next line is its
 # own wrapped continuation: line spacing is usually 1.1-1.5, and a new heading has space before it.
 _WRAP_SPACING = 1.6
@@ -324,9 +325,14 @@ def _bold_lead(lines: list[_Line], levels: list[int | None], i: int, body: float
     line before is a heading or not bold (so it does not continue a bold paragraph) and body text
     in regular weight follows it."""
     line = lines[i]
-    if not (line.bold and abs(line.size - body) < 0.5 and _short(line.text)) or line.text[-1] in ".,;":
+    # A wholly bold numbered line above regular text is a numbered heading, not a list item, and
+    # may be a sentence ("3. Open source is less secure.").
+    numbered = _NUMBERED_ITEM.match(line.text) is not None
+    if not (line.bold and abs(line.size - body) < 0.5 and _short(line.text)):
         return False
-    if _BULLET.match(line.text) or i + 1 >= len(lines):
+    if line.text[-1] in ",;" or (line.text[-1] == "." and not numbered):
+        return False
+    if (_BULLET.match(line.text) and not numbered) or i + 1 >= len(lines):
         return False
     after = lines[i + 1]
     if after.bold or abs(after.size - body) >= 0.5 or levels[i + 1] or after.text[0].islower():
