@@ -3,10 +3,10 @@
 `make` writes, for each folder of `../shared/eval-docs/`, the forms it lacks into
 `bench/.cache/forms/<folder>/` (git-ignored; the documents' text never enters the repo):
 
-- `document.docx`: Markdown -> HTML (markdown-it-py) -> LibreOffice headless -> Word. Only for
-  folders without their own `document.docx`.
-- `document.pdf`: that Word file -> LibreOffice's PDF export, outline (bookmarks) included. Only
-  for folders without their own `document.pdf`.
+- `document.docx`: Markdown -> HTML (markdown-it-py) -> LibreOffice headless -> Word; a copy of
+  the folder's own `document.docx` where it has one.
+- `document.pdf`: that Word file -> LibreOffice's PDF export, outline (bookmarks) included; a copy
+  of the folder's own `document.pdf` where it has one.
 - `document-nooutline.pdf`: the folder's Word file (given or made) -> PDF with bookmarks turned
   off, for every folder, so the type-and-layout fallback is measured on the same layout.
 
@@ -83,8 +83,10 @@ def make_forms(folder: Path, cache: Path = CACHE) -> Path:
             # Import as a Writer text document (not Writer/Web), so headings become Heading N styles.
             _soffice(profile, work, html, "docx:MS Word 2007 XML", infilter="HTML (StarWriter)")
             docx = work / "document.docx"
-            shutil.copy(docx, out / "document.docx")
-        if not (folder / "document.pdf").exists():
+        shutil.copy(docx, out / "document.docx")  # every form in one place for the other benches
+        if (folder / "document.pdf").exists():
+            shutil.copy(folder / "document.pdf", out / "document.pdf")
+        else:
             _soffice(profile, work / "pdf", docx, "pdf:writer_pdf_Export")
             shutil.copy(work / "pdf" / "document.pdf", out / "document.pdf")
         _soffice(profile, work / "plain", docx, _NO_BOOKMARKS)
@@ -94,7 +96,7 @@ def make_forms(folder: Path, cache: Path = CACHE) -> Path:
 
 
 def _complete(folder: Path, out: Path) -> bool:
-    return all(form_path(folder, name, out.parent) for name in FORMS)
+    return all((out / name).exists() for name in FORMS[1:])
 
 
 def _html(source: str) -> str:
