@@ -302,3 +302,27 @@ def test_bold_body_size_lines_are_the_deepest_headings_even_numbered_sentences(t
     sizes = {1: 22.0, 2: 17.0, 3: 14.0, 4: BODY}
     written = write_guide(tmp_path / "myths.pdf", outline=False, guide=guide, sizes=sizes)
     assert headings_and_pages(sections_of(written.path)) == written.headings
+
+
+def test_bench_counts_headings_recovered_with_their_path(tmp_path):
+    """bench/forms.py's measure: the Markdown's headings found in a form with the same path."""
+    import importlib.util
+    import sys
+
+    from assistant.ingest.documents import sections_from_blocks
+    from assistant.ingest.formats.markdown import parse
+
+    script = Path(__file__).resolve().parent.parent / "bench" / "forms.py"
+    spec = importlib.util.spec_from_file_location("bench_forms", script)
+    forms = importlib.util.module_from_spec(spec)
+    sys.modules["bench_forms"] = forms  # its dataclasses look their module up there
+    spec.loader.exec_module(forms)
+    source = "\n\n".join(f"{'#' * level} {title}\n\n{SENTENCES[0]}" for level, title, _, _ in GUIDE)
+    reference = sections_from_blocks(parse(source), "guide.md")
+    outlined = write_guide(tmp_path / "outlined.pdf", outline=True)
+    recovery, missed = forms.heading_recovery(reference, sections_of(outlined.path))
+    assert (recovery.exact, recovery.expected, recovery.extra, missed) == (len(GUIDE), len(GUIDE), 0, [])
+    flat = write_guide(tmp_path / "flat.pdf", outline=False, sizes={level: 13.0 for level in SIZES})
+    recovery, missed = forms.heading_recovery(reference, sections_of(flat.path))
+    assert recovery.text == len(GUIDE)  # every title is there, but not every level
+    assert recovery.exact < len(GUIDE) and len(missed) == len(GUIDE) - recovery.exact
