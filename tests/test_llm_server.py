@@ -275,6 +275,18 @@ def test_the_deadline_cuts_the_request_instead_of_reading_it_to_the_end(stub, mi
     assert stub.aborted == 1  # the server saw the client hang up
 
 
+def test_closing_the_stream_cuts_the_request_like_the_stop_button(stub, mini_index, embedder):
+    assistant = _assistant(mini_index, embedder, stub.url, llm_timeout=30.0)
+    stub.queue(Reply("Open data is published for anyone [1]. " * 40, pieces=200, piece_delay=0.05))
+    items = assistant.stream(OPEN_DATA)
+    first = next(i for i in items if i)  # the first real piece of the reply
+    started = time.monotonic()
+    items.close()  # what the app does when a Stop click interrupts st.write_stream
+    assert first and time.monotonic() - started < 0.5
+    time.sleep(0.3)
+    assert stub.aborted == 1
+
+
 def test_the_deadline_covers_the_rewrite_too(stub, mini_index, embedder):
     assistant = _assistant(mini_index, embedder, stub.url, llm_timeout=0.8)
     stub.queue(Reply("Who may use open data?", delay=3.0), Reply("Who may use open data?", delay=3.0))
@@ -378,3 +390,13 @@ def test_chat_app_shows_the_checked_text_and_the_notes(stub, mini_index, monkeyp
     assert not at.exception, at.exception
     notes = [unescape_markdown(c.value) for c in at.chat_message[-1].caption]
     assert any("quoted directly from the guide" in n for n in notes)
+    # The run after a Stop click: the question is asked again and quoted, the model not called.
+    from ui.answers import STOPPED, STOPPED_NOTE
+
+    asked = len(stub.requests)
+    at.session_state[STOPPED] = at.session_state["pending_question"] = OPEN_DATA
+    at.run()
+    assert not at.exception, at.exception
+    assert len(stub.requests) == asked
+    notes = [unescape_markdown(c.value) for c in at.chat_message[-1].caption]
+    assert any(STOPPED_NOTE in n for n in notes)
