@@ -41,7 +41,9 @@ def _free_port() -> int:
 class LlamaServer:
     """`python -m llama_cpp.server` on a free loopback port; stopped on exit."""
 
-    def __init__(self, model: Path, n_ctx: int = 2048, threads: int = 2, log: Path | None = None) -> None:
+    def __init__(self, model: Path, n_ctx: int = 2048, threads: int = 1, log: Path | None = None) -> None:
+        """One thread by default: on a shared, busy CI machine llama.cpp's threads wait on each other
+        (a probe here went from 14 to 2 tokens a second with two threads under load)."""
         self.port = _free_port()
         self.model = model
         self.args = [
