@@ -91,17 +91,20 @@ def ask(assistant: Assistant, question: str) -> dict:
 
 
 def summary(rows: list[dict]) -> dict:
+    # Timings over the questions that reached the model; an evidence-check refusal takes milliseconds.
+    asked = [r for r in rows if not r["outcome"].startswith("refused by the evidence")]
+
     def spread(key: str) -> dict:
-        values = [r[key] for r in rows if r[key] is not None]
+        values = [r[key] for r in asked if r[key] is not None]
         if not values:
             return {}
         return {"p50": round(percentile(values, 0.5), 2), "p95": round(percentile(values, 0.95), 2)}
 
-    asked = [r for r in rows if not r["outcome"].startswith("refused by the evidence")]
     outcomes = Counter(r["outcome"] for r in rows)
     rejected = sum(n for name, n in outcomes.items() if name.startswith("rejected"))
     return {
         "questions": len(rows),
+        "asked_the_model": len(asked),
         "first_token_s": spread("first_token_s"),
         "answer_s": spread("answer_s"),
         "tokens_per_s": spread("tokens_per_s"),
