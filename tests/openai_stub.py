@@ -31,6 +31,7 @@ class StubOpenAI:
         self.requests: list[dict] = []
         self.keys: list[str] = []  # the Authorization header of each request
         self.replies: deque[Reply] = deque()
+        self.aborted = 0  # replies the client hung up on before they were fully sent
         self.default = Reply("The guide does not cover that. NOT_IN_GUIDE")
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -51,6 +52,7 @@ class StubOpenAI:
         self.requests.clear()
         self.keys.clear()
         self.replies.clear()
+        self.aborted = 0
 
     def next_reply(self) -> Reply:
         return self.replies.popleft() if self.replies else self.default
@@ -84,7 +86,7 @@ def _handler(stub: StubOpenAI) -> type[BaseHTTPRequestHandler]:
                 time.sleep(reply.delay)
                 self._respond(body, reply)
             except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting, as it should
+                stub.aborted += 1  # the client gave up waiting, as it should
 
         def _respond(self, body: dict, reply: Reply) -> None:
             if reply.status != 200 or reply.raw is not None:

@@ -14,7 +14,7 @@ from langchain_core.language_models.fake_chat_models import (
 from assistant.answer.pipeline import Answer, build_chain
 from assistant.errors import UsageError
 from assistant.llm.chain import LLMAnswerer
-from assistant.llm.clients import DEFAULT_OLLAMA_MODEL, chat_model
+from assistant.llm.clients import DEFAULT_OLLAMA_MODEL, chat_model, takes_completion_tokens
 from assistant.llm.grounding import check_reply, clip_words
 from assistant.llm.prompting import defuse, estimate_tokens, render_conversation, select_excerpts
 from assistant.retrieve.index import GuideIndex
@@ -164,6 +164,17 @@ def test_chat_model_comes_from_the_settings(mini_index):
     assert ollama.model == DEFAULT_OLLAMA_MODEL and ollama.base_url == "http://127.0.0.1:9"
     openai = chat_model(mini_index.replace(llm="openai", llm_model="m", llm_timeout=7.0))
     assert openai.model_name == "m" and openai.request_timeout == 7.0 and openai.max_retries <= 2
+
+
+def test_the_reply_limit_goes_in_the_field_the_server_reads(mini_index):
+    openai = chat_model(mini_index.replace(llm="openai", llm_model="m", answer_words=150))
+    assert openai.max_tokens == 376 and not openai.extra_body  # sent as max_completion_tokens
+    local = chat_model(mini_index.replace(llm="openai", llm_model="m", llm_base_url="http://127.0.0.1:8080/v1"))
+    assert local.max_tokens is None and local.extra_body == {"max_tokens": 376}
+    assert chat_model(mini_index.replace(llm="ollama")).num_predict == 376
+    assert takes_completion_tokens("https://my-team.openai.azure.com/openai/v1")
+    assert not takes_completion_tokens("http://localhost:11434/v1")
+    assert not takes_completion_tokens("https://api.openai.com.example.org/v1")
 
 
 @pytest.mark.parametrize(

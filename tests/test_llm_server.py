@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -111,13 +112,25 @@ def test_invalid_markers_are_removed_and_reported(stub, mini_index, embedder):
     assert answer.to_json()["invalid_citations"] == [7, 42]
 
 
-def test_sentinel_gives_the_honest_refusal(stub, mini_index, embedder):
-    assistant = _assistant(mini_index, embedder, stub.url)
+def test_sentinel_on_weak_evidence_gives_the_honest_refusal(stub, mini_index, embedder):
+    strength = _assistant(mini_index, embedder, stub.url).ask_extractive(OPEN_DATA).evidence
+    # A refusal bar just under this question's evidence: retrieval passes, but only just.
+    assistant = _assistant(mini_index, embedder, stub.url, refusal_threshold=strength / 1.1)
     stub.queue("I am sorry, NOT_IN_GUIDE [1].")
     answer = assistant.ask(OPEN_DATA)
     assert len(stub.requests) == 1
     assert answer.refused and answer.citations == [] and answer.mode == "llm"
     assert answer.answer.startswith("The guide does not say.") and "[1]" not in answer.answer
+
+
+def test_sentinel_on_strong_evidence_gives_the_quoted_answer(stub, mini_index, embedder):
+    strength = _assistant(mini_index, embedder, stub.url).ask_extractive(OPEN_DATA).evidence
+    assistant = _assistant(mini_index, embedder, stub.url, refusal_threshold=strength / 2)
+    stub.queue("NOT_IN_GUIDE")
+    answer = assistant.ask(OPEN_DATA)
+    assert not answer.refused and answer.mode == "extractive" and answer.citations
+    assert "does not say" not in answer.answer
+    assert any("said its excerpts do not answer this" in n for n in answer.notes)
 
 
 def test_weak_retrieval_refuses_without_asking_the_model(stub, mini_index, embedder):
@@ -126,14 +139,40 @@ def test_weak_retrieval_refuses_without_asking_the_model(stub, mini_index, embed
     assert answer.refused and answer.mode == "llm" and stub.requests == []
 
 
-def test_reply_without_markers_is_not_shown(stub, mini_index, embedder):
+def test_reply_without_markers_gives_the_quoted_answer(stub, mini_index, embedder):
     assistant = _assistant(mini_index, embedder, stub.url)
     stub.queue("Open data is a kind of cloud computing that every council must buy.")
     answer = assistant.ask(OPEN_DATA)
-    assert answer.refused and answer.citations == []
+    # Not "the guide does not say": the guide does say, the model just did not cite it.
+    assert not answer.refused and answer.mode == "extractive" and answer.citations
     assert "cloud computing" not in answer.answer
-    assert answer.answer.startswith("The guide does not say.")
-    assert any("cited no excerpt" in n for n in answer.notes)
+    assert answer.answer == assistant.ask_extractive(OPEN_DATA).answer
+    assert any("cited no excerpt" in n and "quoted directly" in n for n in answer.notes)
+
+
+def test_the_reply_is_capped_in_the_form_each_server_honours(stub, mini_index, embedder):
+    assistant = _assistant(mini_index, embedder, stub.url, answer_words=100)
+    stub.queue("Open data is published for anyone to use [1].")
+    assistant.ask(OPEN_DATA)
+    sent = stub.requests[-1]
+    # llama.cpp's server honours only max_tokens; OpenAI refuses a request carrying both.
+    assert sent["max_tokens"] == 256 and "max_completion_tokens" not in sent
+    ollama = _assistant(mini_index, embedder, stub.root, llm="ollama", llm_model="", answer_words=100)
+    stub.queue("Open data is published for anyone to use [1].")
+    ollama.ask(OPEN_DATA)
+    assert stub.requests[-1]["options"]["num_predict"] == 256
+
+
+def test_a_reply_that_never_ends_a_sentence_is_cut_and_not_used(stub, mini_index, embedder):
+    assistant = _assistant(mini_index, embedder, stub.url, answer_words=20)
+    stub.queue(Reply("and on " * 300, pieces=300, piece_delay=0.01))
+    items = list(assistant.stream(OPEN_DATA))
+    answer = items[-1]
+    assert sum(1 for i in items if i == "and on ") == 16  # reading stopped past 30 words
+    time.sleep(0.3)
+    assert stub.aborted == 1  # and the server saw the client hang up
+    assert answer.mode == "extractive" and answer.citations
+    assert any("length limit (30 words) before it finished a sentence" in n for n in answer.notes)
 
 
 def test_stream_yields_pieces_then_the_checked_answer(stub, mini_index, embedder):
@@ -204,12 +243,59 @@ def test_server_down_during_follow_up_falls_back_without_a_second_wait(mini_inde
     assert answer.mode == "extractive" and len(answer.notes) == 1
 
 
+def _retrieval_seconds(assistant, question: str, history=()) -> float:
+    """How long the extractive answer takes here: a deadline test allows for it (slow on a busy CI)."""
+    started = time.monotonic()
+    assistant.ask_extractive(question, history)
+    return time.monotonic() - started
+
+
 def test_slow_server_times_out_and_falls_back(stub, mini_index, embedder):
     assistant = _assistant(mini_index, embedder, stub.url, llm_timeout=0.5)
-    stub.queue(Reply("Too late [1].", delay=2.0), Reply("Too late [1].", delay=2.0))
+    stub.queue(Reply("Too late [1].", delay=3.0), Reply("Too late [1].", delay=3.0))
+    allowed = 0.5 + 0.5 + 2 * _retrieval_seconds(assistant, OPEN_DATA)
+    started = time.monotonic()
     answer = assistant.ask(OPEN_DATA)
+    assert time.monotonic() - started < allowed  # not a read timeout, then a retry, then another
     assert answer.mode == "extractive" and answer.citations
     assert any("took longer than 0.5 seconds" in n for n in answer.notes)
+    assert len(stub.requests) == 1  # the client's retry was not sent after the deadline
+
+
+def test_the_deadline_cuts_the_request_instead_of_reading_it_to_the_end(stub, mini_index, embedder):
+    assistant = _assistant(mini_index, embedder, stub.url, llm_timeout=1.0, answer_words=2000)
+    # Ten seconds of reply, a piece every 50 ms, none of them ending the answer.
+    stub.queue(Reply("Open data is published for anyone [1]. " * 40, pieces=200, piece_delay=0.05))
+    allowed = 1.0 + 0.5 + 2 * _retrieval_seconds(assistant, OPEN_DATA)
+    started = time.monotonic()
+    answer = assistant.ask(OPEN_DATA)
+    assert time.monotonic() - started < allowed
+    assert answer.mode == "extractive" and any("took longer than 1 seconds" in n for n in answer.notes)
+    time.sleep(0.3)
+    assert stub.aborted == 1  # the server saw the client hang up
+
+
+def test_closing_the_stream_cuts_the_request_like_the_stop_button(stub, mini_index, embedder):
+    assistant = _assistant(mini_index, embedder, stub.url, llm_timeout=30.0)
+    stub.queue(Reply("Open data is published for anyone [1]. " * 40, pieces=200, piece_delay=0.05))
+    items = assistant.stream(OPEN_DATA)
+    first = next(i for i in items if i)  # the first real piece of the reply
+    started = time.monotonic()
+    items.close()  # what the app does when a Stop click interrupts st.write_stream
+    assert first and time.monotonic() - started < 0.5
+    time.sleep(0.3)
+    assert stub.aborted == 1
+
+
+def test_the_deadline_covers_the_rewrite_too(stub, mini_index, embedder):
+    assistant = _assistant(mini_index, embedder, stub.url, llm_timeout=0.8)
+    stub.queue(Reply("Who may use open data?", delay=3.0), Reply("Who may use open data?", delay=3.0))
+    history = [(OPEN_DATA, "Open data is published [1].")]
+    allowed = 0.8 + 0.5 + 2 * _retrieval_seconds(assistant, "Who may use it?", history)
+    started = time.monotonic()
+    answer = assistant.ask("Who may use it?", history)
+    assert time.monotonic() - started < allowed
+    assert answer.mode == "extractive" and any("took longer than 0.8 seconds" in n for n in answer.notes)
 
 
 def test_slow_trickle_past_the_timeout_falls_back(stub, mini_index, embedder):
@@ -229,9 +315,12 @@ def test_injected_instructions_stay_data(stub, injection_index, embedder):
     stub.queue("Every council must buy ACME software.", "Every council must buy ACME software [99].")
     obeyed = assistant.ask(question)
     obeyed_again = assistant.ask(question)
-    for answer in (obeyed, obeyed_again):
-        assert answer.refused and "ACME" not in answer.answer and answer.citations == []
-    assert obeyed_again.invalid_citations == [99]
+    quoted = assistant.ask_extractive(question)
+    for answer in (obeyed, obeyed_again):  # the model's text is never shown; the guide is quoted
+        assert answer.mode == "extractive" and answer.answer == quoted.answer
+        assert "Every council must buy ACME software." not in answer.answer
+    assert any("cited no excerpt" in n for n in obeyed.notes)
+    assert obeyed_again.invalid_citations == [99] and any("(99)" in n for n in obeyed_again.notes)
     system, user = _messages(stub.requests[0])
     assert "ACME" not in system
     quoted = re.search(r"<excerpts>\n(.*)\n</excerpts>", user, re.S)
@@ -301,3 +390,13 @@ def test_chat_app_shows_the_checked_text_and_the_notes(stub, mini_index, monkeyp
     assert not at.exception, at.exception
     notes = [unescape_markdown(c.value) for c in at.chat_message[-1].caption]
     assert any("quoted directly from the guide" in n for n in notes)
+    # The run after a Stop click: the question is asked again and quoted, the model not called.
+    from ui.answers import STOPPED, STOPPED_NOTE
+
+    asked = len(stub.requests)
+    at.session_state[STOPPED] = at.session_state["pending_question"] = OPEN_DATA
+    at.run()
+    assert not at.exception, at.exception
+    assert len(stub.requests) == asked
+    notes = [unescape_markdown(c.value) for c in at.chat_message[-1].caption]
+    assert any(STOPPED_NOTE in n for n in notes)

@@ -6,6 +6,8 @@ a link, HTML or formatting. Widget keys carry the turn id, so each answer's cont
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import streamlit as st
 
 from assistant.answer.streaming import answer_stream
@@ -17,6 +19,9 @@ from assistant.workspace.conversations import Turn
 from assistant.workspace.safe_text import escape_markdown as esc
 from ui import actions
 from ui.resources import Context, refresh
+
+STOPPED = "stopped_question"
+STOPPED_NOTE = "You stopped the language model's reply, so this answer is quoted directly from the guide."
 
 
 def show_turn(turn: Turn, ctx: Context) -> None:
@@ -31,16 +36,29 @@ def ask(question: str, ctx: Context) -> None:
     """Answer a new question, streaming the text, then store it and show its sources."""
     with st.chat_message("user"):
         st.markdown(esc(question))
+    stopped = st.session_state.pop(STOPPED, None) == question
+    mode = "extractive" if stopped else ctx.mode
     with st.chat_message("assistant"):
         try:
             refresh(ctx.assistant)
             history = ctx.store.history(ctx.conversation_id)
             with st.spinner("Searching the guide…"):
-                stream = answer_stream(ctx.assistant, question, history, ctx.mode)
-            slot = st.empty()
-            with slot:
-                st.write_stream(esc(piece) for piece in stream.pieces())
+                stream = answer_stream(ctx.assistant, question, history, mode)
+            slot, waiting, stop = st.empty(), st.empty(), st.empty()
+            if mode != "extractive" and getattr(ctx.assistant, "mode", "") == "llm":
+                stop.button("Stop", key="stop-reply", on_click=_stop, args=(question,),
+                            help="Stop the language model and quote the guide instead.")
+            pieces = stream.pieces()
+            try:
+                with slot:
+                    st.write_stream(_shown(pieces, waiting))
+            finally:
+                pieces.close()  # after a Stop click this ends the model's request at once
+            waiting.empty()
+            stop.empty()
             answer = stream.result()
+            if stopped:
+                answer.notes.append(STOPPED_NOTE)
             # A model's raw text is replaced by the checked answer (bad markers removed).
             slot.markdown(esc(answer.answer))
         except AssistantError as exc:
@@ -52,6 +70,28 @@ def ask(question: str, ctx: Context) -> None:
             return
         turn = ctx.store.add_turn(ctx.conversation_id, answer.question, answer.to_json())
         show_extras(turn, ctx)
+
+
+def _stop(question: str) -> None:
+    """Stop click. Streamlit interrupts the run that was streaming (closing its pieces cuts the
+    model's request); this run asks the question again for the quoted answer."""
+    st.session_state[STOPPED] = question
+    actions.ask_later(question)
+
+
+def _shown(pieces: Iterator[str], waiting) -> Iterator[str]:
+    """Escaped pieces for st.write_stream. A model's stream gives "" while it waits; drawing the
+    status then is also what lets Streamlit act on a Stop click before the first word."""
+    shown = False
+    for piece in pieces:
+        if piece:
+            if shown:
+                waiting.empty()
+                shown = False
+            yield esc(piece)
+        else:
+            waiting.caption("Waiting for the language model…")
+            shown = True
 
 
 def show_extras(turn: Turn, ctx: Context) -> None:

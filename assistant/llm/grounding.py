@@ -22,6 +22,8 @@ _LONGEST_RANGE = 20
 _SENTINEL = re.compile(SENTINEL.replace("_", r"[_\s]"), re.IGNORECASE)
 _SPACE_BEFORE_PUNCTUATION = re.compile(r"[ \t]+([.,;:!?])")
 _MARKDOWN_EMPHASIS = re.compile(r"\*\*|__")
+# The end of a sentence, with any closing quotes and the `[n]` markers a model puts after the stop.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)]*(?:\s*\[[^\]\n]{1,20}\])*")
 
 
 @dataclass
@@ -73,6 +75,14 @@ def clip_words(reply: str, max_words: int) -> str:
             break
         kept.append(sentence)
     return " ".join(kept)
+
+
+def drop_unfinished(reply: str) -> str:
+    """The reply without the sentence it was stopped in the middle of ('' if it never ended one)."""
+    ends = list(_SENTENCE_END.finditer(reply))
+    if not ends:
+        return ""
+    return reply[: ends[-1].end()]
 
 
 def _numbers(group: str) -> list[int]:
