@@ -19,10 +19,10 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answer.compose import Citation, compose, refusal_text
-from assistant.answer.refusal import evidence, should_refuse
+from assistant.answer.refusal import CALIBRATED_THRESHOLD, evidence, should_refuse
 from assistant.answer.unmentioned import unmentioned, with_caveat
 from assistant.embed.model import Embedder
-from assistant.retrieve.followup import retrieval_query
+from assistant.retrieve.followup import Reading, choose, readings
 from assistant.retrieve.index import GuideIndex, Hit
 from assistant.retrieve.questions import clean_question
 from assistant.settings import Settings
@@ -89,15 +89,13 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
 
     def check(state: State) -> State:
         question = clean_question(state.get("question"), settings.max_question_chars)
-        query = retrieval_query(question, state.get("history") or [])
-        return {**state, "question": question, "query": query}
+        return {**state, "question": question, "readings": readings(question, state.get("history") or [])}
 
     def embed(state: State) -> State:
-        return {**state, "vector": embedder.encode([state["query"]])[0]}
+        return embed_readings(state, embedder)
 
     def retrieve(state: State) -> State:
-        hits = index.search(state["query"], state["vector"], max(settings.top_k, 10))
-        return {**state, "hits": hits}
+        return retrieve_best(state, index, settings)
 
     def answer(state: State) -> State:
         hits = state["hits"]
@@ -119,6 +117,30 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
     )
 
 
+def embed_readings(state: State, embedder: Embedder) -> State:
+    """Vectors for every reading of the question, in one call to the model."""
+    vectors = embedder.encode([r.query for r in state["readings"]])
+    return {**state, "vectors": list(vectors)}
+
+
+def retrieve_best(state: State, index: GuideIndex, settings: Settings) -> State:
+    """Retrieve with each reading and keep the one the guide supports best (assistant.retrieve.followup).
+
+    A reading's support is the evidence refusal judges by, so "supported" means the same thing here
+    as it does when deciding whether the guide answers at all.
+    """
+    k = max(settings.top_k, 10)
+    found: list[tuple[Reading, Any, list[Hit]]] = []
+    for reading, vector in zip(state["readings"], state["vectors"]):
+        hits = index.search(reading.query, vector, k)
+        found.append((Reading(reading.query, reading.context_used, evidence(hits)), vector, hits))
+    bar = settings.refusal_threshold or CALIBRATED_THRESHOLD
+    chosen = choose(state["question"], [r for r, _, _ in found], bar)
+    _, vector, hits = next(item for item in found if item[0] == chosen)
+    return {**state, "query": chosen.query, "context_used": chosen.context_used,
+            "vector": vector, "hits": hits}
+
+
 def decide(state: State, settings: Settings, index: GuideIndex) -> State:
     """Refuse when the guide does not cover the question; note any names in it the guide never uses."""
     refused = should_refuse(state["hits"], settings.refusal_threshold)
@@ -133,7 +155,6 @@ def decide(state: State, settings: Settings, index: GuideIndex) -> State:
 def to_answer(state: State, top_k: int) -> Answer:
     timings = dict(state.get("timings", {}))
     timings["total"] = sum(timings.values())
-    query = state.get("query")
     return Answer(
         question=state["question"],
         answer=state["answer"],
@@ -141,7 +162,8 @@ def to_answer(state: State, top_k: int) -> Answer:
         citations=state["citations"],
         hits=state["hits"][: max(top_k, 10)],
         timings_ms=timings,
-        standalone_question=query if query != state["question"] else None,
+        # Shown as "Searched as …": only when the conversation's context changed what was searched.
+        standalone_question=state.get("query") if state.get("context_used") else None,
         evidence=evidence(state["hits"]),
         unmentioned=[] if state["refused"] else list(state.get("unmentioned", [])),
     )

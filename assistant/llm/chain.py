@@ -26,7 +26,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 
 from assistant.answer.compose import Citation, refusal_text
-from assistant.answer.pipeline import Answer, State, decide, to_answer
+from assistant.answer.pipeline import Answer, State, decide, embed_readings, retrieve_best, to_answer
 from assistant.answer.pipeline import _timed as timed
 from assistant.answer.refusal import CALIBRATED_THRESHOLD, evidence
 from assistant.answer.unmentioned import with_caveat
@@ -43,7 +43,7 @@ from assistant.llm.prompting import (
     render_excerpts,
     select_excerpts,
 )
-from assistant.retrieve.followup import retrieval_query
+from assistant.retrieve.followup import Reading, readings
 from assistant.retrieve.index import GuideIndex
 from assistant.retrieve.questions import clean_question
 from assistant.settings import Settings
@@ -129,20 +129,21 @@ class LLMAnswerer:
         yield answer
 
     def rewrite(self, question: str, history: History) -> str:
-        """A standalone version of a follow-up; the heuristic query if the reply is unusable.
+        """The model's standalone version of a follow-up, or '' when there is no history or the reply
+        is unusable. The pipeline keeps it only if the guide supports it as well as the readings
+        found without the model (assistant.retrieve.followup).
 
         Raises:
             ModelFailure: the model could not be used at all.
         """
-        fallback = retrieval_query(question, history)
         if not history:
-            return question
+            return ""
         reply = self._call(
             lambda: self.rewriter.invoke(
                 {"conversation": render_conversation(history), "question": defuse(question)}
             )
         )
-        return _standalone(reply, self.settings.max_question_chars) or fallback
+        return _standalone(reply, self.settings.max_question_chars)
 
     def fallback(self, question: str, history: History, note: str) -> Answer:
         """The extractive answer, with a note saying why the model's was not used."""
@@ -230,22 +231,26 @@ def _prepare_chain(
         return {**state, "question": question}
 
     def rewrite(state: State) -> State:
+        history = state.get("history") or []
+        found = readings(state["question"], history)
         try:
-            query = answerer.rewrite(state["question"], state.get("history") or [])
+            rewritten = answerer.rewrite(state["question"], history)
         except ModelFailure as failure:
             # The model is unusable; the caller gives the extractive answer without waiting again.
-            return {**state, "query": state["question"], "failure": failure.note}
-        return {**state, "query": query}
+            return {**state, "query": state["question"], "readings": found, "failure": failure.note}
+        if rewritten and rewritten not in {r.query for r in found}:
+            found.append(Reading(rewritten, rewritten != state["question"]))
+        return {**state, "readings": found}
 
     def embed(state: State) -> State:
         if state.get("failure"):
             return state
-        return {**state, "vector": embedder.encode([state["query"]])[0]}
+        return embed_readings(state, embedder)
 
     def retrieve(state: State) -> State:
         if state.get("failure"):
             return {**state, "hits": []}
-        return {**state, "hits": index.search(state["query"], state["vector"], max(settings.top_k, 10))}
+        return retrieve_best(state, index, settings)
 
     bar = _EXCERPT_EVIDENCE * (settings.refusal_threshold or CALIBRATED_THRESHOLD)
 
