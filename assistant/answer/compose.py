@@ -12,31 +12,36 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.answer.passages import about_the_text, leans_back, list_structure, points_forward
 from assistant.ingest.documents import Section
 from assistant.retrieve.index import GuideIndex, Hit, section_json
 from assistant.retrieve.section_roles import Role, wanted_roles
+from assistant.retrieve.terms import content_words
 
-_WORD = re.compile(r"[a-z0-9']+")
 _MAX_SECTIONS = 3
 _MIN_WORDS = 60
-# Openings that point back at the sentence before: a pronoun or demonstrative standing for it
-# ("That means…"), or a connective continuing it ("So…", "However, …"). A connective counts only with
-# its comma: "However good the site is, …" stands on its own.
-_LEANS_BACK = re.compile(
-    r"(?:that|this|these|those|it|its|they|their|them|such|both|he|she|his|her|so|but|yet|"
-    r"also|then|thus|therefore|instead|otherwise)\b"
-    r"|(?:however|first|second|third|finally|next|similarly|likewise|in addition|as a result|"
-    r"for example|for instance|in short|in turn)\s*,",
-    re.IGNORECASE,
-)
 _MAX_LEAN = 2
-_STOP = frozenset(
-    (
-        "a an and are as at be by can do does for from has have how i in is it its me my of on or "
-        "our should so that the their them there these they this to us was we what when where which "
-        "who why will with would you your about any"
-    ).split()
-)
+# Score weights for a candidate sentence, added to its cosine similarity to the question. All set by
+# hand and checked on tests/eval/dev.jsonl answers and bench/answers.py (docs/answers.md); none was
+# fitted to a metric.
+_OVERLAP_WEIGHT = 0.08  # per share of the question's content words the sentence uses
+_SECTION_RANK_STEP = 0.05  # per place the sentence's section sits below the best one
+_ORDER_STEP = 0.01  # per sentence into its section (up to the fifth): openings state the point
+_ORDER_CAP = 5
+# Penalties for sentences that read badly in an answer (hand-set, same check as above).
+_QUESTION_PENALTY = 0.15
+_SHORT_PENALTY = 0.12
+_LABEL_PENALTY = 0.2  # a lead-in ending in a colon, quoted without its list
+_LOWER_CASE_PENALTY = 0.05
+# Past `_MIN_WORDS` a sentence joins only within this of the best score; short of it, within the wider.
+_CLOSE_TO_BEST = 0.15
+_NEAR_TOPIC = 0.45
+# A list quoted as bullets shows at most this many items.
+_MAX_BULLETS = 8
+
+# A question about where the guide's points come from may be answered with sentences about its sources.
+_ASKS_ABOUT_SOURCES = re.compile(r"\b(sources?|reports?|reported|who says|cites?|cited|evidence for)\b",
+                                 re.IGNORECASE)
 
 
 @dataclass
@@ -88,18 +93,26 @@ def compose(
         return Composed("")
     query_words = _content_words(question)
     wants_questions = Role.QUESTIONS in wanted_roles(question)
+    wants_sources = bool(_ASKS_ABOUT_SOURCES.search(question))
+    lists = {h.section.section_id: list_structure(h.section.text) for h in chosen_hits}
+    leads = {(sid, lead) for sid, items in lists.items() for lead, _ in items.values()}
     scored: list[tuple[float, str, str, int]] = []
     for sid, sentence, order, vec in sentences:
         score = float(np.dot(vector, vec))
-        score += 0.08 * _overlap(query_words, sentence)
-        score -= 0.05 * rank[sid]  # prefer the best-ranked section
-        score -= 0.01 * min(order, 5)  # a section's opening usually states its point
+        score += _OVERLAP_WEIGHT * _overlap(query_words, sentence)
+        score -= _SECTION_RANK_STEP * rank[sid]  # prefer the best-ranked section
+        score -= _ORDER_STEP * min(order, _ORDER_CAP)  # a section's opening usually states its point
         score -= _form_penalty(sentence, wants_questions)
         scored.append((score, sid, sentence, order))
     by_place = {(item[1], item[3]): item for item in scored}
     # Questions and list labels make a poor answer: drop them whenever statements are available.
     statements = [item for item in scored if wants_questions or _is_statement(item[2])]
     scored = statements or scored
+    # Sentences about the text ("Only one report says this") say nothing about the subject, and one
+    # pointing at what follows says nothing without it, unless it leads a list quoted whole.
+    scored = [item for item in scored
+              if (wants_sources or not about_the_text(item[2]))
+              and (not points_forward(item[2]) or (item[1], item[3]) in leads)] or scored
     scored.sort(key=lambda item: -item[0])
     picked: list[tuple[float, str, str, int]] = []
     words = 0
@@ -113,7 +126,7 @@ def compose(
             continue
         # Short of the floor, any statement close to the topic may fill the answer out; past it,
         # only sentences nearly as relevant as the best one.
-        if picked and item[0] < top - (0.15 if words >= _MIN_WORDS else 0.45):
+        if picked and item[0] < top - (_CLOSE_TO_BEST if words >= _MIN_WORDS else _NEAR_TOPIC):
             break
         picked.extend(new)
         words += length
@@ -121,7 +134,7 @@ def compose(
             break
     if picked and words < _MIN_WORDS:  # grow around the best quote
         _add_context(picked, by_place, picked[0][1], words, max_words, wants_questions)
-    return _render(picked, chosen_hits)
+    return _render(picked, chosen_hits, lists, by_place)
 
 
 def _add_context(
@@ -156,7 +169,7 @@ def _unpicked_group(item: tuple, picked: list, by_place: dict, wants_questions: 
     """
     group = [item]
     # A section's first sentence has nothing before it to lean on: "This guide…" means the guide.
-    while group[0][3] > 0 and _leans_back(group[0][2]) and group[0] not in picked:
+    while group[0][3] > 0 and leans_back(group[0][2]) and group[0] not in picked:
         _, sid, _, order = group[0]
         before = by_place.get((sid, order - 1))
         if len(group) > _MAX_LEAN or before is None or not (wants_questions or _is_statement(before[2])):
@@ -174,11 +187,6 @@ def _length(group: list) -> int:
     return sum(len(item[2].split()) for item in group)
 
 
-def _leans_back(sentence: str) -> bool:
-    """Whether a sentence opens by pointing at the one before it."""
-    return bool(_LEANS_BACK.match(sentence.lstrip(" \"“‘'(")))
-
-
 def _supporting(hits: list[Hit]) -> list[Hit]:
     """The top section, plus the next ones whose evidence is nearly as strong."""
     if not hits:
@@ -193,28 +201,51 @@ def _supporting(hits: list[Hit]) -> list[Hit]:
     return chosen
 
 
-def _render(picked, hits: list[Hit]) -> Composed:
+def _render(picked, hits: list[Hit], lists: dict[str, dict[int, tuple[int, int]]],
+            by_place: dict) -> Composed:
+    """The quotes in reading order, each with its section's number. A quote from a list, or its
+    lead-in, brings the whole list as bullets: an item alone reads as a fragment."""
     order_of = {h.section.section_id: i for i, h in enumerate(hits)}
     picked = sorted(picked, key=lambda p: (order_of[p[1]], p[3]))
     numbers: dict[str, int] = {}
-    parts: list[str] = []
+    lines: list[str] = []
+    prose: list[str] = []
     quotes: dict[str, list[str]] = {}
-    best: dict[str, float] = {}
-    for score, sid, sentence, _ in picked:
+    done: set[tuple[str, int]] = set()
+    for _, sid, sentence, order in picked:
         n = numbers.setdefault(sid, len(numbers) + 1)
-        parts.append(_with_marker(_tidy(sentence), n))
-        quotes.setdefault(sid, []).append(sentence)
-        best[sid] = max(best.get(sid, -1.0), score)
+        structure = lists.get(sid, {})
+        leads = {lead for lead, _ in structure.values()}
+        lead = structure[order][0] if order in structure else order if order in leads else None
+        if lead is None:
+            prose.append(_with_marker(_tidy(sentence), n))
+            quotes.setdefault(sid, []).append(sentence)
+            continue
+        if (sid, lead) in done:
+            continue
+        done.add((sid, lead))
+        starts = sorted({start for at, (owner, start) in structure.items() if owner == lead})
+        items = [by_place[(sid, start)][2] for start in starts if (sid, start) in by_place][:_MAX_BULLETS]
+        head = by_place.get((sid, lead))
+        if prose:
+            lines.append(" ".join(prose))
+            prose = []
+        if head is not None:
+            lines.append(_with_marker(_tidy(head[2]), n))
+        lines += [f"- {_with_marker(_tidy(item), n)}" for item in items]
+        quotes.setdefault(sid, []).extend(([head[2]] if head else []) + items)
+    if prose:
+        lines.append(" ".join(prose))
     by_id = {h.section.section_id: h for h in hits}
     citations = [
         Citation(n, by_id[sid].section, " ".join(quotes[sid]), by_id[sid].similarity)
         for sid, n in numbers.items()
     ]
-    return Composed(" ".join(parts), citations)
+    return Composed("\n".join(lines), citations)
 
 
 def _with_marker(sentence: str, n: int) -> str:
-    match = re.search(r"([.!?…]+[\"”’)]*)$", sentence)
+    match = re.search(r"([.!?…:]+[\"”’)]*)$", sentence)
     if match:
         return f"{sentence[:match.start()]} [{n}]{match.group(1)}"
     return f"{sentence} [{n}]."
@@ -227,7 +258,7 @@ def _tidy(sentence: str) -> str:
 
 @functools.lru_cache(maxsize=8192)  # the guide's sentences are scored again answer after answer
 def _content_words(text: str) -> frozenset[str]:
-    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2)
+    return content_words(text)
 
 
 def _overlap(query_words: frozenset[str], sentence: str) -> float:
@@ -242,13 +273,13 @@ def _form_penalty(sentence: str, wants_questions: bool) -> float:
     penalty = 0.0
     words = sentence.split()
     if sentence.rstrip().endswith("?") and not wants_questions:
-        penalty += 0.15
+        penalty += _QUESTION_PENALTY
     if len(words) < 6:
-        penalty += 0.12
+        penalty += _SHORT_PENALTY
     if sentence.rstrip().endswith(":"):
-        penalty += 0.2
+        penalty += _LABEL_PENALTY
     if sentence[:1].islower():
-        penalty += 0.05
+        penalty += _LOWER_CASE_PENALTY
     return penalty
 
 

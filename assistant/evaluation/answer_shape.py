@@ -34,13 +34,13 @@ def shape_faults(text: str, list_items: Iterable[str] = (), asks_about_sources: 
         pieces = [_BULLET.sub("", line)] if bullet else split_sentences(line)
         for i, raw in enumerate(pieces):
             sentence = _plain(raw)
-            if not sentence:
+            if not any(c.isalnum() for c in sentence):
                 continue
             last = i == len(pieces) - 1
             if not bullet:
                 if len(sentence.split()) < 4 or sentence[:1].islower() or sentence in items:
                     faults.append(f"fragment: {sentence}")
-                if i == 0 and at == 0 and leans_back(sentence):
+                if i == 0 and at == 0 and leans_back(sentence) and not (last and followed_by_list):
                     faults.append(f"dangling opening: {sentence}")
                 if points_forward(sentence) and not (last and followed_by_list):
                     faults.append(f"dangling ending: {sentence}")
