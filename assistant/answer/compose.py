@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answer.passages import about_the_text, leans_back, list_structure, points_forward
+from assistant.answer.passages import (
+    about_the_text,
+    leans_back,
+    list_structure,
+    points_at_heading,
+    points_forward,
+)
+from assistant.answer.question_kinds import Part, gives, parts
 from assistant.ingest.documents import Section
 from assistant.retrieve.index import GuideIndex, Hit, section_json
 from assistant.retrieve.section_roles import Role, wanted_roles
@@ -36,6 +43,9 @@ _LOWER_CASE_PENALTY = 0.05
 # Past `_MIN_WORDS` a sentence joins only within this of the best score; short of it, within the wider.
 _CLOSE_TO_BEST = 0.15
 _NEAR_TOPIC = 0.45
+# Added to a sentence that has the shape of the answer asked for (a definition for "what is…"),
+# shared among a question's parts. Hand-set; checked with bench/answers.py.
+_KIND_BONUS = 0.05
 # A list quoted as bullets shows at most this many items.
 _MAX_BULLETS = 8
 
@@ -83,9 +93,16 @@ def _listing(titles: list[str]) -> str:
 
 
 def compose(
-    question: str, vector: np.ndarray, hits: list[Hit], index: GuideIndex, max_words: int
+    question: str, vector: np.ndarray, hits: list[Hit], index: GuideIndex, max_words: int,
+    asked: str | None = None,
 ) -> Composed:
-    """Pick the most relevant statements from the best sections and cite each one."""
+    """Pick the most relevant statements from the best sections and cite each one, leading with the
+    one that gives the kind of answer asked for.
+
+    `question` is what was searched (a follow-up joined to its context); `asked` is the question as
+    the person put it, whose wording says what kind of answer they want (default: `question`).
+    """
+    wanted = parts(asked or question)
     chosen_hits = _supporting(hits)
     rank = {h.section.section_id: i for i, h in enumerate(chosen_hits)}
     sentences = index.sentences(list(rank))
@@ -103,6 +120,7 @@ def compose(
         score -= _SECTION_RANK_STEP * rank[sid]  # prefer the best-ranked section
         score -= _ORDER_STEP * min(order, _ORDER_CAP)  # a section's opening usually states its point
         score -= _form_penalty(sentence, wants_questions)
+        score += _KIND_BONUS * sum(gives(p.kind, sentence) for p in wanted) / len(wanted)
         scored.append((score, sid, sentence, order))
     by_place = {(item[1], item[3]): item for item in scored}
     # Questions and list labels make a poor answer: drop them whenever statements are available.
@@ -110,9 +128,12 @@ def compose(
     scored = statements or scored
     # Sentences about the text ("Only one report says this") say nothing about the subject, and one
     # pointing at what follows says nothing without it, unless it leads a list quoted whole.
+    # A section's opening "This scenario…" or "These questions…" points at a heading the answer
+    # does not show.
     scored = [item for item in scored
               if (wants_sources or not about_the_text(item[2]))
-              and (not points_forward(item[2]) or (item[1], item[3]) in leads)] or scored
+              and (not points_forward(item[2]) or (item[1], item[3]) in leads)
+              and not (item[3] == 0 and points_at_heading(item[2]))] or scored
     scored.sort(key=lambda item: -item[0])
     picked: list[tuple[float, str, str, int]] = []
     words = 0
@@ -134,7 +155,27 @@ def compose(
             break
     if picked and words < _MIN_WORDS:  # grow around the best quote
         _add_context(picked, by_place, picked[0][1], words, max_words, wants_questions)
-    return _render(picked, chosen_hits, lists, by_place)
+    for part in wanted[1:]:  # a second question gets its own answer, even past the length aimed at
+        _answer_part(part, picked, scored, by_place, wants_questions)
+    lead = next((p for p in sorted(picked, key=lambda p: -p[0])
+                 if gives(wanted[0].kind, p[2]) and not leans_back(p[2])), None)
+    return _render(picked, chosen_hits, lists, by_place, lead)
+
+
+def _answer_part(part: Part, picked: list, scored: list, by_place: dict, wants_questions: bool) -> None:
+    """Add the best sentence giving this part's kind of answer when none picked gives it yet."""
+    words = _content_words(part.text)
+    if any(gives(part.kind, p[2]) and (not words or words & _content_words(p[2])) for p in picked):
+        return
+    for item in scored:
+        if item in picked or not gives(part.kind, item[2]):
+            continue
+        if words and not words & _content_words(item[2]):
+            continue
+        new = _unpicked_group(item, picked, by_place, wants_questions)
+        if new:
+            picked.extend(new)
+            return
 
 
 def _add_context(
@@ -202,11 +243,12 @@ def _supporting(hits: list[Hit]) -> list[Hit]:
 
 
 def _render(picked, hits: list[Hit], lists: dict[str, dict[int, tuple[int, int]]],
-            by_place: dict) -> Composed:
-    """The quotes in reading order, each with its section's number. A quote from a list, or its
-    lead-in, brings the whole list as bullets: an item alone reads as a fragment."""
+            by_place: dict, lead: tuple | None = None) -> Composed:
+    """The quotes in reading order, each with its section's number, after the one that answers the
+    question (`lead`). A quote from a list, or its lead-in, brings the whole list as bullets: an
+    item alone reads as a fragment."""
     order_of = {h.section.section_id: i for i, h in enumerate(hits)}
-    picked = sorted(picked, key=lambda p: (order_of[p[1]], p[3]))
+    picked = sorted(picked, key=lambda p: (p is not lead, order_of[p[1]], p[3]))
     numbers: dict[str, int] = {}
     lines: list[str] = []
     prose: list[str] = []
@@ -218,6 +260,8 @@ def _render(picked, hits: list[Hit], lists: dict[str, dict[int, tuple[int, int]]
         leads = {lead for lead, _ in structure.values()}
         lead = structure[order][0] if order in structure else order if order in leads else None
         if lead is None:
+            if points_forward(sentence):  # taken as context for another quote, but leads to nothing here
+                continue
             prose.append(_with_marker(_tidy(sentence), n))
             quotes.setdefault(sid, []).append(sentence)
             continue

@@ -21,6 +21,18 @@ LEANS_BACK = re.compile(
     r"for example|for instance|in short|in turn)\s*,",
     re.IGNORECASE,
 )
+# "It" with nothing before it: "It's natural to…", "It can be confusing when…".
+_EMPTY_IT = re.compile(
+    r"it(?:'s|’s| is| was| can be| may be| will be| would be)\s+(?:\w+\s+){0,3}?(?:to|that|when|if|for)\b",
+    re.IGNORECASE,
+)
+# A section's opening that names the section's own subject by pointing ("This scenario is invented",
+# "These questions help you…"): fine under its heading, dangling in an answer without it.
+_POINTS_AT_HEADING = re.compile(
+    r"(?:this|these|that|those)\s+(?!(?:is|was|are|were|means?|meant|can|could|will|would|may|might|"
+    r"helps?|makes?|gives?|shows?|matters?)\b)[a-z]+\b",
+    re.IGNORECASE,
+)
 # Endings that point at what follows ("…looks like this.", "…as follows:"): without it they say nothing.
 _POINTS_FORWARD = re.compile(
     r"(?:\blike this|\bas follows|\bthe following|\bbelow|\bthese|\bthis)\s*[.:]?[\"”’)]*\s*$|:\s*$",
@@ -44,7 +56,14 @@ _SHORT_ITEM_WORDS = 25
 
 def leans_back(sentence: str) -> bool:
     """Whether a sentence opens by pointing at the one before it."""
-    return bool(LEANS_BACK.match(sentence.lstrip(" \"“‘'(")))
+    text = sentence.lstrip(" \"“‘'(")
+    return bool(LEANS_BACK.match(text)) and not _EMPTY_IT.match(text)
+
+
+def points_at_heading(sentence: str) -> bool:
+    """Whether a sentence opens "This scenario…", "These questions…": at a section's start it means
+    the section, which an answer quoting it does not show."""
+    return bool(_POINTS_AT_HEADING.match(sentence.lstrip(" \"“‘'(")))
 
 
 def points_forward(sentence: str) -> bool:

@@ -102,7 +102,8 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
         if state["refused"]:
             text, citations = refusal_text(hits), []
         else:
-            composed = compose(state["query"], state["vector"], hits, index, settings.answer_words)
+            composed = compose(state["query"], state["vector"], hits, index, settings.answer_words,
+                               asked=state["question"])
             text, citations = with_caveat(composed.text, state["unmentioned"]), composed.citations
             if not citations:
                 text, state["refused"] = refusal_text(hits), True
