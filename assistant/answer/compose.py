@@ -16,7 +16,6 @@ from assistant.answer.passages import (
     about_the_text,
     leans_back,
     list_structure,
-    points_at_heading,
     points_forward,
 )
 from assistant.answer.question_kinds import Part, gives, parts
@@ -26,6 +25,12 @@ from assistant.retrieve.section_roles import Role, wanted_roles
 from assistant.retrieve.terms import content_words
 
 _MAX_SECTIONS = 3
+# A later section is quoted when its fused score is this share of the best's and its similarity within
+# this gap of it (hand-set with the composer, checked on tests/eval/dev.jsonl answers).
+_SUPPORT_SCORE_SHARE = 0.75
+_SUPPORT_SIMILARITY_GAP = 0.12
+# A section under this many words (a glossary entry) is too thin to answer from alone (hand-set).
+_THIN_SECTION_WORDS = 40
 _MIN_WORDS = 60
 _MAX_LEAN = 2
 # Score weights for a candidate sentence, added to its cosine similarity to the question. All set by
@@ -122,18 +127,20 @@ def compose(
         score -= _form_penalty(sentence, wants_questions)
         score += _KIND_BONUS * sum(gives(p.kind, sentence) for p in wanted) / len(wanted)
         scored.append((score, sid, sentence, order))
-    by_place = {(item[1], item[3]): item for item in scored}
+    everything = {(item[1], item[3]): item for item in scored}  # for quoting lists whole
     # Questions and list labels make a poor answer: drop them whenever statements are available.
     statements = [item for item in scored if wants_questions or _is_statement(item[2])]
     scored = statements or scored
     # Sentences about the text ("Only one report says this") say nothing about the subject, and one
-    # pointing at what follows says nothing without it, unless it leads a list quoted whole.
-    # A section's opening "This scenario…" or "These questions…" points at a heading the answer
-    # does not show.
+    # pointing at what follows says nothing without it, unless it leads a list quoted whole. A
+    # section's opening that leans back ("This scenario…", "However, …") leans on a heading the
+    # answer does not show.
     scored = [item for item in scored
               if (wants_sources or not about_the_text(item[2]))
               and (not points_forward(item[2]) or (item[1], item[3]) in leads)
-              and not (item[3] == 0 and points_at_heading(item[2]))] or scored
+              and not (item[3] == 0 and leans_back(item[2]))] or scored
+    # Only these may be quoted, even as the sentence another one leans on.
+    by_place = {(item[1], item[3]): item for item in scored}
     scored.sort(key=lambda item: -item[0])
     picked: list[tuple[float, str, str, int]] = []
     words = 0
@@ -159,7 +166,7 @@ def compose(
         _answer_part(part, picked, scored, by_place, wants_questions)
     lead = next((p for p in sorted(picked, key=lambda p: -p[0])
                  if gives(wanted[0].kind, p[2]) and not leans_back(p[2])), None)
-    return _render(picked, chosen_hits, lists, by_place, lead)
+    return _render(picked, chosen_hits, lists, everything, lead)
 
 
 def _answer_part(part: Part, picked: list, scored: list, by_place: dict, wants_questions: bool) -> None:
@@ -209,11 +216,10 @@ def _unpicked_group(item: tuple, picked: list, by_place: dict, wants_questions: 
     `_MAX_LEAN` of them), all statements and none repeating what is already quoted.
     """
     group = [item]
-    # A section's first sentence has nothing before it to lean on: "This guide…" means the guide.
     while group[0][3] > 0 and leans_back(group[0][2]) and group[0] not in picked:
         _, sid, _, order = group[0]
         before = by_place.get((sid, order - 1))
-        if len(group) > _MAX_LEAN or before is None or not (wants_questions or _is_statement(before[2])):
+        if len(group) > _MAX_LEAN or before is None:
             return []
         group.insert(0, before)
     new = [g for g in group if g not in picked]
@@ -229,7 +235,9 @@ def _length(group: list) -> int:
 
 
 def _supporting(hits: list[Hit]) -> list[Hit]:
-    """The top section, plus the next ones whose evidence is nearly as strong."""
+    """The top section, plus the next ones whose evidence is nearly as strong. A top section too short
+    to answer from (a glossary entry) brings the next section whatever its evidence: the definition
+    alone is thin, and the section that discusses the term is usually next."""
     if not hits:
         return []
     best = hits[0]
@@ -237,7 +245,9 @@ def _supporting(hits: list[Hit]) -> list[Hit]:
     for hit in hits[1:]:
         if len(chosen) >= _MAX_SECTIONS:
             break
-        if hit.score >= 0.75 * best.score and hit.similarity >= best.similarity - 0.12:
+        thin = len(chosen) == 1 and len(best.section.text.split()) < _THIN_SECTION_WORDS
+        if thin or (hit.score >= _SUPPORT_SCORE_SHARE * best.score
+                    and hit.similarity >= best.similarity - _SUPPORT_SIMILARITY_GAP):
             chosen.append(hit)
     return chosen
 

@@ -38,7 +38,8 @@ def shape_faults(text: str, list_items: Iterable[str] = (), asks_about_sources: 
                 continue
             last = i == len(pieces) - 1
             if not bullet:
-                if len(sentence.split()) < 4 or sentence[:1].islower() or sentence in items:
+                lead_in = last and followed_by_list and sentence.endswith(":")
+                if (len(sentence.split()) < 4 and not lead_in) or sentence[:1].islower() or sentence in items:
                     faults.append(f"fragment: {sentence}")
                 if i == 0 and at == 0 and leans_back(sentence) and not (last and followed_by_list):
                     faults.append(f"dangling opening: {sentence}")
