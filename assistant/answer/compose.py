@@ -14,6 +14,7 @@ import numpy as np
 
 from assistant.answer.passages import (
     about_the_text,
+    bullet_text,
     leans_back,
     list_structure,
     points_forward,
@@ -279,8 +280,13 @@ def _render(picked, hits: list[Hit], lists: dict[str, dict[int, tuple[int, int]]
             continue
         done.add((sid, lead))
         starts = sorted({start for at, (owner, start) in structure.items() if owner == lead})
-        items = [by_place[(sid, start)][2] for start in starts if (sid, start) in by_place][:_MAX_BULLETS]
+        chosen = {p[2] for p in picked if p[1] == sid}
+        items = [bullet_text([by_place[(sid, o)][2] for o in sorted(structure)
+                              if structure[o] == (lead, start) and (sid, o) in by_place], chosen)
+                 for start in starts if (sid, start) in by_place][:_MAX_BULLETS]
         head = by_place.get((sid, lead))
+        if head is not None and (about_the_text(head[2]) or leans_back(head[2])):
+            head = None  # the sentence before a run of labelled items need not introduce them
         if prose:
             lines.append(" ".join(prose))
             prose = []

@@ -8,6 +8,7 @@ stood alone, and by the shape checker (assistant.evaluation.answer_shape), which
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from assistant.ingest.sentences import split_sentences
 
@@ -50,6 +51,9 @@ _ABOUT_THE_TEXT = re.compile(
 )
 # A list item runs to this many words at most; a longer paragraph after a lead-in is prose again.
 _MAX_ITEM_WORDS = 40
+# A labelled item opens with a label of at most this many words; a run of this many makes a list.
+_LABEL_WORDS = 6
+_MIN_LABELLED = 3
 # Items after the first may run to twice its length, or to this many words when it is very short.
 _SHORT_ITEM_WORDS = 25
 
@@ -76,6 +80,13 @@ def about_the_text(sentence: str) -> bool:
     return bool(_ABOUT_THE_TEXT.search(sentence))
 
 
+def bullet_text(sentences: list[str], keep: Collection[str] = ()) -> str:
+    """An item as one bullet: its first sentence, the next too when the first is only a label, and
+    any later ones in `keep` (those the answer chose to quote)."""
+    shown = 2 if len(sentences) > 1 and len(sentences[0].split()) <= _LABEL_WORDS else 1
+    return " ".join(sentences[:shown] + [s for s in sentences[shown:] if s in keep])
+
+
 def list_structure(text: str) -> dict[int, tuple[int, int]]:
     """For each sentence (by its order in the section) that belongs to a list item: (the order of the
     list's lead-in sentence, the order of the item's first sentence).
@@ -84,13 +95,15 @@ def list_structure(text: str) -> dict[int, tuple[int, int]]:
     shape: a paragraph ending in a colon, then the short paragraphs after it.
     """
     items: dict[int, tuple[int, int]] = {}
-    order = 0
+    paragraphs = [split_sentences(p) for p in re.split(r"\n\s*\n", text)]
+    paragraphs = [p for p in paragraphs if p]
+    starts: list[int] = []
+    for sentences in paragraphs:
+        starts.append(starts[-1] + len(paragraphs[len(starts) - 1]) if starts else 0)
     lead: int | None = None
     first: list[str] = []  # the list's first item, whose shape the others share
-    for paragraph in re.split(r"\n\s*\n", text):
-        sentences = split_sentences(paragraph)
-        if not sentences:
-            continue
+    for at, sentences in enumerate(paragraphs):
+        order = starts[at]
         if lead is not None and _like_an_item(sentences, first):
             first = first or sentences
             for i in range(len(sentences)):
@@ -99,8 +112,28 @@ def list_structure(text: str) -> dict[int, tuple[int, int]]:
             lead, first = None, []
         if sentences[-1].rstrip().endswith(":"):
             lead, first = order + len(sentences) - 1, []
-        order += len(sentences)
+    _labelled_items(paragraphs, starts, items)
     return items
+
+
+def _labelled_items(paragraphs: list[list[str]], starts: list[int], items: dict) -> None:
+    """Runs of paragraphs that each open with a short label ("Buy outcomes, not features. Describe
+    the problem…"), the shape a bold-led list has once its bold is gone: each paragraph is an item,
+    and the sentence before the run is its lead-in."""
+    run: list[int] = []
+    for at in range(len(paragraphs) + 1):
+        sentences = paragraphs[at] if at < len(paragraphs) else []
+        labelled = (len(sentences) >= 2 and len(sentences[0].split()) <= _LABEL_WORDS
+                    and starts[at] not in items and sentences[0].rstrip().endswith("."))
+        if labelled:
+            run.append(at)
+            continue
+        if len(run) >= _MIN_LABELLED and starts[run[0]] > 0:
+            lead = starts[run[0]] - 1
+            for item in run:
+                for i in range(len(paragraphs[item])):
+                    items[starts[item] + i] = (lead, starts[item])
+        run = []
 
 
 def _like_an_item(sentences: list[str], first: list[str]) -> bool:
