@@ -265,6 +265,7 @@ def _render(picked, hits: list[Hit], lists: dict[str, dict[int, tuple[int, int]]
     prose: list[str] = []
     quotes: dict[str, list[str]] = {}
     done: set[tuple[str, int]] = set()
+    shown: list[str] = []
     for _, sid, sentence, order in picked:
         n = numbers.setdefault(sid, len(numbers) + 1)
         structure = lists.get(sid, {})
@@ -273,6 +274,9 @@ def _render(picked, hits: list[Hit], lists: dict[str, dict[int, tuple[int, int]]
         if lead is None:
             if points_forward(sentence):  # taken as context for another quote, but leads to nothing here
                 continue
+            if _duplicate(sentence, shown):  # says what a bullet already quoted says
+                continue
+            shown.append(sentence)
             prose.append(_with_marker(_tidy(sentence), n))
             quotes.setdefault(sid, []).append(sentence)
             continue
@@ -293,6 +297,7 @@ def _render(picked, hits: list[Hit], lists: dict[str, dict[int, tuple[int, int]]
         if head is not None:
             lines.append(_with_marker(_tidy(head[2]), n))
         lines += [f"- {_with_marker(_tidy(item), n)}" for item in items]
+        shown.extend(items)
         quotes.setdefault(sid, []).extend(([head[2]] if head else []) + items)
     if prose:
         lines.append(" ".join(prose))

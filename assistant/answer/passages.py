@@ -52,7 +52,9 @@ _ABOUT_THE_TEXT = re.compile(
 # A list item runs to this many words at most; a longer paragraph after a lead-in is prose again.
 _MAX_ITEM_WORDS = 40
 # A labelled item opens with a label of at most this many words; a run of this many makes a list.
-_LABEL_WORDS = 6
+_LABEL_WORDS = 5
+# A question opening each of a run of paragraphs labels them too ("Who owns digital? If nobody…").
+_QUESTION_LABEL_WORDS = 20
 _MIN_LABELLED = 3
 # Items after the first may run to twice its length, or to this many words when it is very short.
 _SHORT_ITEM_WORDS = 25
@@ -83,7 +85,9 @@ def about_the_text(sentence: str) -> bool:
 def bullet_text(sentences: list[str], keep: Collection[str] = ()) -> str:
     """An item as one bullet: its first sentence, the next too when the first is only a label, and
     any later ones in `keep` (those the answer chose to quote)."""
-    shown = 2 if len(sentences) > 1 and len(sentences[0].split()) <= _LABEL_WORDS else 1
+    label = sentences[0].rstrip()
+    short = len(label.split()) <= _LABEL_WORDS or label.endswith("?")
+    shown = 2 if len(sentences) > 1 and short else 1
     return " ".join(sentences[:shown] + [s for s in sentences[shown:] if s in keep])
 
 
@@ -97,9 +101,9 @@ def list_structure(text: str) -> dict[int, tuple[int, int]]:
     items: dict[int, tuple[int, int]] = {}
     paragraphs = [split_sentences(p) for p in re.split(r"\n\s*\n", text)]
     paragraphs = [p for p in paragraphs if p]
-    starts: list[int] = []
-    for sentences in paragraphs:
-        starts.append(starts[-1] + len(paragraphs[len(starts) - 1]) if starts else 0)
+    starts = [0]  # each paragraph's first sentence, by order in the section
+    for sentences in paragraphs[:-1]:
+        starts.append(starts[-1] + len(sentences))
     lead: int | None = None
     first: list[str] = []  # the list's first item, whose shape the others share
     for at, sentences in enumerate(paragraphs):
@@ -123,8 +127,10 @@ def _labelled_items(paragraphs: list[list[str]], starts: list[int], items: dict)
     run: list[int] = []
     for at in range(len(paragraphs) + 1):
         sentences = paragraphs[at] if at < len(paragraphs) else []
-        labelled = (len(sentences) >= 2 and len(sentences[0].split()) <= _LABEL_WORDS
-                    and starts[at] not in items and sentences[0].rstrip().endswith("."))
+        label = sentences[0].rstrip() if sentences else ""
+        labelled = (len(sentences) >= 2 and starts[at] not in items
+                    and ((len(label.split()) <= _LABEL_WORDS and label.endswith("."))
+                         or (len(label.split()) <= _QUESTION_LABEL_WORDS and label.endswith("?"))))
         if labelled:
             run.append(at)
             continue

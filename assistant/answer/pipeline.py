@@ -19,6 +19,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answer.compose import Citation, compose, refusal_text
+from assistant.answer.lacking import elsewhere_note, lacking, lacking_note, unquoted_names
 from assistant.answer.refusal import CALIBRATED_THRESHOLD, evidence, should_refuse
 from assistant.answer.unmentioned import unmentioned, with_caveat
 from assistant.embed.model import Embedder
@@ -105,6 +106,14 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
             composed = compose(state["query"], state["vector"], hits, index, settings.answer_words,
                                asked=state["question"])
             text, citations = with_caveat(composed.text, state["unmentioned"]), composed.citations
+            quoted = [c.section.text for c in citations]
+            missing = lacking(state["question"], quoted)
+            elsewhere = unquoted_names(state["question"], quoted, state["unmentioned"])
+            if citations and not state["unmentioned"]:  # one caveat first, never two
+                if missing:
+                    text = f"{lacking_note(missing)} {text}"
+                elif elsewhere:
+                    text = f"{elsewhere_note(elsewhere)} {text}"
             if not citations:
                 text, state["refused"] = refusal_text(hits), True
         return {**state, "answer": text, "citations": citations}

@@ -35,9 +35,10 @@ _OPENINGS: list[tuple[Kind, re.Pattern[str]]] = [
     (Kind.ASK, re.compile(r"\b(what|which)\s+(questions?|should\s+(i|we)\s+ask)\b|\bquestions?\s+to\s+ask\b"
                           r"|\bwhat\s+(should|could|can)\s+(i|we)\s+ask\b", re.I)),
     (Kind.WHY, re.compile(r"^\s*why\b|\bwhat\s+is\s+the\s+(point|reason)\b", re.I)),
-    (Kind.WHO, re.compile(r"^\s*(who|whom|which\s+(people|groups?|partners?|bodies|organisations?))\b", re.I)),
-    (Kind.HOW, re.compile(r"^\s*(how|what\s+(can|should|could|do|must)\s+(i|we|a|the|councils?|councillors?)"
-                          r"|what\s+steps)\b", re.I)),
+    (Kind.WHO, re.compile(r"^\s*(who|whom|which\s+(people|groups?|partners?|bodies|organisations?))\b",
+                          re.I)),
+    (Kind.HOW, re.compile(r"^\s*(how|what\s+(can|should|could|do|must)\s+"
+                          r"(i|we|a|the|councils?|councillors?)|what\s+steps)\b", re.I)),
     (Kind.WHAT_IS, re.compile(r"^\s*(what\s+(is|are|was|were|does\s+\S+(\s+\S+)?\s+mean)|define|meaning)\b",
                               re.I)),
     (Kind.SHOULD, re.compile(r"^\s*(should|do|does|did|is|are|can|could|must|would|will|need)\b", re.I)),
@@ -51,14 +52,15 @@ _SECOND_QUESTION = re.compile(
 
 # What a sentence that gives each kind of answer tends to contain.
 _CUES: dict[Kind, re.Pattern[str]] = {
-    Kind.WHAT_IS: re.compile(r"\b(is|are|means|refers to|is called|stands for)\s+(a|an|the|one|any|when|how)\b"
-                             r"|\bmeans\b|,\s*or\s+[A-Z]{2,}\b", re.I),
-    Kind.SHOULD: re.compile(r"\b(should|must|needs? to|worth|the answer is|recommend|best|helps?|gives?)\b", re.I),
+    Kind.WHAT_IS: re.compile(r"\b(is|are|means|refers to|is called|stands for)\s+"
+                             r"(a|an|the|one|any|when|how)\b|\bmeans\b|,\s*or\s+[A-Z]{2,}\b", re.I),
+    Kind.SHOULD: re.compile(r"\b(should|must|needs? to|worth|the answer is|recommend|best|helps?|gives?)\b",
+                            re.I),
     Kind.HOW: re.compile(r"^(?:\w+\s)?(?:ask|use|start|keep|check|make|set|plan|test|buy|talk|avoid|share|"
                          r"describe|insist|turn|pick|agree|meet|read|listen|find|look|follow|publish|open)\b"
                          r"|\b(should|can|by|steps?|start with|first)\b", re.I),
-    Kind.WHO: re.compile(r"\b(councillors?|officers?|members?|leaders?|chief executive|residents|people|groups?|"
-                         r"partners?|suppliers?|firms?|staff|teams?|bodies|charities|schools|libraries|"
+    Kind.WHO: re.compile(r"\b(councillors?|officers?|members?|leaders?|chief executive|residents|people|"
+                         r"groups?|partners?|suppliers?|firms?|staff|teams?|bodies|charities|schools|libraries|"
                          r"universities|businesses|board|person|chair)\b", re.I),
     Kind.WHY: re.compile(r"\b(because|so that|so|since|reason|helps?|means|matters|otherwise|without|"
                          r"cannot|can no longer|lets?|saves?)\b", re.I),
