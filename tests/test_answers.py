@@ -103,7 +103,8 @@ def test_sentences_are_matched_to_the_kind_asked_for():
 
 
 def test_the_shape_checker_finds_each_kind_of_fault():
-    assert shape_faults("That means councillors must understand digital [1].")[0].startswith("dangling opening")
+    opening = shape_faults("That means councillors must understand digital [1].")
+    assert opening[0].startswith("dangling opening")
     assert shape_faults("In general, using data well looks like this [1].")[0].startswith("dangling ending")
     assert shape_faults("Only one report says this, so we keep it short [1].")[0].startswith("about the text")
     repeated = "Councils hold a lot of personal data [1]. Councils hold a lot of personal data too [2]."

@@ -52,8 +52,10 @@ _NEAR_TOPIC = 0.45
 # Added to a sentence that has the shape of the answer asked for (a definition for "what is…"),
 # shared among a question's parts. Hand-set; checked with bench/answers.py.
 _KIND_BONUS = 0.05
-# A list quoted as bullets shows at most this many items.
+# A list quoted as bullets shows at most this many items, and at least this many even past the length
+# aimed at (fewer would not read as the list it is).
 _MAX_BULLETS = 8
+_MIN_BULLETS = 2
 
 # A question about where the guide's points come from may be answered with sentences about its sources.
 _ASKS_ABOUT_SOURCES = re.compile(r"\b(sources?|reports?|reported|who says|cites?|cited|evidence for)\b",
@@ -167,7 +169,7 @@ def compose(
         _answer_part(part, picked, scored, by_place, wants_questions)
     lead = next((p for p in sorted(picked, key=lambda p: -p[0])
                  if gives(wanted[0].kind, p[2]) and not leans_back(p[2])), None)
-    return _render(picked, chosen_hits, lists, everything, lead)
+    return _render(picked, chosen_hits, lists, everything, lead, max_words)
 
 
 def _answer_part(part: Part, picked: list, scored: list, by_place: dict, wants_questions: bool) -> None:
@@ -254,43 +256,69 @@ def _supporting(hits: list[Hit]) -> list[Hit]:
 
 
 def _render(picked, hits: list[Hit], lists: dict[str, dict[int, tuple[int, int]]],
-            by_place: dict, lead: tuple | None = None) -> Composed:
+            by_place: dict, lead: tuple | None, max_words: int) -> Composed:
     """The quotes in reading order, each with its section's number, after the one that answers the
-    question (`lead`). A quote from a list, or its lead-in, brings the whole list as bullets: an
-    item alone reads as a fragment."""
+    question (`lead`). A quote from a list, or its lead-in, brings the list as bullets (as many items
+    as `max_words` allows): an item alone reads as a fragment."""
     order_of = {h.section.section_id: i for i, h in enumerate(hits)}
-    picked = sorted(picked, key=lambda p: (p is not lead, order_of[p[1]], p[3]))
+    picked = sorted(picked, key=lambda p: (order_of[p[1]], p[3]))
+    if lead in picked:  # the answer first, with the sentences right after it that lean on it
+        at = end = picked.index(lead)
+        while (end + 1 < len(picked) and picked[end + 1][1] == lead[1]
+               and picked[end + 1][3] == picked[end][3] + 1 and leans_back(picked[end + 1][2])):
+            end += 1
+        picked = picked[at:end + 1] + picked[:at] + picked[end + 1:]
     numbers: dict[str, int] = {}
     lines: list[str] = []
     prose: list[str] = []
     quotes: dict[str, list[str]] = {}
     done: set[tuple[str, int]] = set()
     shown: list[str] = []
+    words = 0
+    previous: tuple[str, int] | None = None  # the last sentence quoted as prose
+
+    def number(sid: str) -> int:
+        return numbers.setdefault(sid, len(numbers) + 1)
+
     for _, sid, sentence, order in picked:
-        n = numbers.setdefault(sid, len(numbers) + 1)
         structure = lists.get(sid, {})
-        leads = {lead for lead, _ in structure.values()}
-        lead = structure[order][0] if order in structure else order if order in leads else None
-        if lead is None:
-            if points_forward(sentence):  # taken as context for another quote, but leads to nothing here
+        leads = {owner for owner, _ in structure.values()}
+        owner = structure[order][0] if order in structure else order if order in leads else None
+        if owner is None:
+            # Taken as context for another quote but leading to nothing here, or saying what a bullet
+            # already said, or past the length aimed at (a second part's answer may run over).
+            if points_forward(sentence) or _duplicate(sentence, shown):
                 continue
-            if _duplicate(sentence, shown):  # says what a bullet already quoted says
+            if words + len(sentence.split()) > max_words and prose + lines:
                 continue
+            if order > 0 and leans_back(sentence) and previous != (sid, order - 1):
+                continue  # what it leans on was left out above
+            previous = (sid, order)
             shown.append(sentence)
-            prose.append(_with_marker(_tidy(sentence), n))
+            words += len(sentence.split())
+            prose.append(_with_marker(_tidy(sentence), number(sid)))
             quotes.setdefault(sid, []).append(sentence)
             continue
-        if (sid, lead) in done:
+        if (sid, owner) in done:
             continue
-        done.add((sid, lead))
-        starts = sorted({start for at, (owner, start) in structure.items() if owner == lead})
+        done.add((sid, owner))
+        starts = sorted({start for lead_in, start in structure.values() if lead_in == owner})
         chosen = {p[2] for p in picked if p[1] == sid}
-        items = [bullet_text([by_place[(sid, o)][2] for o in sorted(structure)
-                              if structure[o] == (lead, start) and (sid, o) in by_place], chosen)
-                 for start in starts if (sid, start) in by_place][:_MAX_BULLETS]
-        head = by_place.get((sid, lead))
+        head = by_place.get((sid, owner))
         if head is not None and (about_the_text(head[2]) or leans_back(head[2])):
             head = None  # the sentence before a run of labelled items need not introduce them
+        items: list[str] = []
+        words += len(head[2].split()) if head else 0
+        for start in starts[:_MAX_BULLETS]:
+            item = bullet_text([by_place[(sid, o)][2] for o in sorted(structure)
+                                if structure[o] == (owner, start) and (sid, o) in by_place], chosen)
+            if item and (words + len(item.split()) <= max_words or len(items) < _MIN_BULLETS):
+                items.append(item)
+                words += len(item.split())
+        if not items:
+            continue
+        n = number(sid)
+        previous = None
         if prose:
             lines.append(" ".join(prose))
             prose = []
