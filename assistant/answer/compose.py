@@ -167,8 +167,10 @@ def compose(
         _add_context(picked, by_place, picked[0][1], words, max_words, wants_questions)
     for part in wanted[1:]:  # a second question gets its own answer, even past the length aimed at
         _answer_part(part, picked, scored, by_place, wants_questions)
+    # The lead comes from the best section quoted, which keeps citation [1] for it.
+    first = min((rank[p[1]] for p in picked), default=0)
     lead = next((p for p in sorted(picked, key=lambda p: -p[0])
-                 if gives(wanted[0].kind, p[2]) and not leans_back(p[2])), None)
+                 if rank[p[1]] == first and gives(wanted[0].kind, p[2]) and not leans_back(p[2])), None)
     return _render(picked, chosen_hits, lists, everything, lead, max_words)
 
 
