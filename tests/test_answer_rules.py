@@ -15,12 +15,17 @@ import pytest
 from conftest import make_settings
 from guides import write_rich_markdown
 
-from assistant.answer.compose import _leans_back
+from assistant.answer.passages import leans_back as _leans_back
 from assistant.answer.pipeline import Answer, Assistant
 from assistant.answer.unmentioned import caveat
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
-_QUOTE = re.compile(r".*?\[\d+\][.!?…]*[\"”’)]*(?:\s+|$)", re.DOTALL)
+_QUOTE = re.compile(r".*?\[\d+\][.!?…:]*[\"”’)]*(?:\s+|$)", re.DOTALL)
+# The notes an answer may open with: the guide gives no figure or date, or the quoted sections do not
+# mention a name in the question (assistant.answer.lacking).
+_NOTE = re.compile(
+    r"^(?:The guide does not give a .*?closest:|The sections that answer this .*?What they say:)\s*"
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +52,15 @@ def sentences_with_numbers(answer: Answer) -> list[tuple[str, int]]:
         body = body[len(caveat(answer.unmentioned)):]
     # Each quote ends at its marker and the punctuation after it (the marker goes before the closing
     # punctuation); a quote with no marker would run into the next and fail the checks below.
-    quotes = _QUOTE.findall(body.strip())
-    assert "".join(quotes) == body.strip(), f"text after the last marker: {body!r}"
+    body = _NOTE.sub("", body)
+    quotes: list[str] = []
+    for line in body.strip().splitlines():
+        if line.startswith("- "):  # a list item, quoted whole under one marker
+            quotes.append(line[2:].strip())
+            continue
+        found = _QUOTE.findall(line.strip())
+        assert "".join(found) == line.strip(), f"text after the last marker: {line!r}"
+        quotes += found
     for quote in quotes:
         markers = _MARKER.findall(quote)
         assert len(markers) == 1, f"a sentence needs exactly one marker: {quote!r}"
@@ -82,6 +94,11 @@ def assert_no_quote_lacks_what_it_leans_on(answer: Answer, pairs: list[tuple[str
     sections = {c.n: c.section.section_id for c in answer.citations}
     for (before, _), (text, n) in zip([("", 0), *pairs], pairs):
         own = [_same(row[1]) for row in index.sentences([sections[n]])]
+        if _same(text) not in own:  # a bullet: a list item's own sentences, in order
+            bullets = {_same(_MARKER.sub("", line[2:])) for line in answer.answer.splitlines()
+                       if line.startswith("- ")}
+            assert _same(text) in bullets, f"{text!r} is neither a sentence of its section nor a bullet"
+            continue
         place = own.index(_same(text))
         if place > 0 and _leans_back(text):
             assert own[place - 1] == _same(before), f"{text!r} quoted without what it leans on"

@@ -12,31 +12,54 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.answer.passages import (
+    about_the_text,
+    bullet_text,
+    leans_back,
+    list_structure,
+    points_forward,
+)
+from assistant.answer.question_kinds import Part, gives, parts
 from assistant.ingest.documents import Section
 from assistant.retrieve.index import GuideIndex, Hit, section_json
 from assistant.retrieve.section_roles import Role, wanted_roles
+from assistant.retrieve.terms import content_words
 
-_WORD = re.compile(r"[a-z0-9']+")
 _MAX_SECTIONS = 3
+# A later section is quoted when its fused score is this share of the best's and its similarity within
+# this gap of it (hand-set with the composer, checked on tests/eval/dev.jsonl answers).
+_SUPPORT_SCORE_SHARE = 0.75
+_SUPPORT_SIMILARITY_GAP = 0.12
+# A section under this many words (a glossary entry) is too thin to answer from alone (hand-set).
+_THIN_SECTION_WORDS = 40
 _MIN_WORDS = 60
-# Openings that point back at the sentence before: a pronoun or demonstrative standing for it
-# ("That means…"), or a connective continuing it ("So…", "However, …"). A connective counts only with
-# its comma: "However good the site is, …" stands on its own.
-_LEANS_BACK = re.compile(
-    r"(?:that|this|these|those|it|its|they|their|them|such|both|he|she|his|her|so|but|yet|"
-    r"also|then|thus|therefore|instead|otherwise)\b"
-    r"|(?:however|first|second|third|finally|next|similarly|likewise|in addition|as a result|"
-    r"for example|for instance|in short|in turn)\s*,",
-    re.IGNORECASE,
-)
 _MAX_LEAN = 2
-_STOP = frozenset(
-    (
-        "a an and are as at be by can do does for from has have how i in is it its me my of on or "
-        "our should so that the their them there these they this to us was we what when where which "
-        "who why will with would you your about any"
-    ).split()
-)
+# Score weights for a candidate sentence, added to its cosine similarity to the question. All set by
+# hand and checked on tests/eval/dev.jsonl answers and bench/answers.py (docs/answers.md); none was
+# fitted to a metric.
+_OVERLAP_WEIGHT = 0.08  # per share of the question's content words the sentence uses
+_SECTION_RANK_STEP = 0.05  # per place the sentence's section sits below the best one
+_ORDER_STEP = 0.01  # per sentence into its section (up to the fifth): openings state the point
+_ORDER_CAP = 5
+# Penalties for sentences that read badly in an answer (hand-set, same check as above).
+_QUESTION_PENALTY = 0.15
+_SHORT_PENALTY = 0.12
+_LABEL_PENALTY = 0.2  # a lead-in ending in a colon, quoted without its list
+_LOWER_CASE_PENALTY = 0.05
+# Past `_MIN_WORDS` a sentence joins only within this of the best score; short of it, within the wider.
+_CLOSE_TO_BEST = 0.15
+_NEAR_TOPIC = 0.45
+# Added to a sentence that has the shape of the answer asked for (a definition for "what is…"),
+# shared among a question's parts. Hand-set; checked with bench/answers.py.
+_KIND_BONUS = 0.05
+# A list quoted as bullets shows at most this many items, and at least this many even past the length
+# aimed at (fewer would not read as the list it is).
+_MAX_BULLETS = 8
+_MIN_BULLETS = 2
+
+# A question about where the guide's points come from may be answered with sentences about its sources.
+_ASKS_ABOUT_SOURCES = re.compile(r"\b(sources?|reports?|reported|who says|cites?|cited|evidence for)\b",
+                                 re.IGNORECASE)
 
 
 @dataclass
@@ -78,9 +101,16 @@ def _listing(titles: list[str]) -> str:
 
 
 def compose(
-    question: str, vector: np.ndarray, hits: list[Hit], index: GuideIndex, max_words: int
+    question: str, vector: np.ndarray, hits: list[Hit], index: GuideIndex, max_words: int,
+    asked: str | None = None,
 ) -> Composed:
-    """Pick the most relevant statements from the best sections and cite each one."""
+    """Pick the most relevant statements from the best sections and cite each one, leading with the
+    one that gives the kind of answer asked for.
+
+    `question` is what was searched (a follow-up joined to its context); `asked` is the question as
+    the person put it, whose wording says what kind of answer they want (default: `question`).
+    """
+    wanted = parts(asked or question)
     chosen_hits = _supporting(hits)
     rank = {h.section.section_id: i for i, h in enumerate(chosen_hits)}
     sentences = index.sentences(list(rank))
@@ -88,18 +118,32 @@ def compose(
         return Composed("")
     query_words = _content_words(question)
     wants_questions = Role.QUESTIONS in wanted_roles(question)
+    wants_sources = bool(_ASKS_ABOUT_SOURCES.search(question))
+    lists = {h.section.section_id: list_structure(h.section.text) for h in chosen_hits}
+    leads = {(sid, lead) for sid, items in lists.items() for lead, _ in items.values()}
     scored: list[tuple[float, str, str, int]] = []
     for sid, sentence, order, vec in sentences:
         score = float(np.dot(vector, vec))
-        score += 0.08 * _overlap(query_words, sentence)
-        score -= 0.05 * rank[sid]  # prefer the best-ranked section
-        score -= 0.01 * min(order, 5)  # a section's opening usually states its point
+        score += _OVERLAP_WEIGHT * _overlap(query_words, sentence)
+        score -= _SECTION_RANK_STEP * rank[sid]  # prefer the best-ranked section
+        score -= _ORDER_STEP * min(order, _ORDER_CAP)  # a section's opening usually states its point
         score -= _form_penalty(sentence, wants_questions)
+        score += _KIND_BONUS * sum(gives(p.kind, sentence) for p in wanted) / len(wanted)
         scored.append((score, sid, sentence, order))
-    by_place = {(item[1], item[3]): item for item in scored}
+    everything = {(item[1], item[3]): item for item in scored}  # for quoting lists whole
     # Questions and list labels make a poor answer: drop them whenever statements are available.
     statements = [item for item in scored if wants_questions or _is_statement(item[2])]
     scored = statements or scored
+    # Sentences about the text ("Only one report says this") say nothing about the subject, and one
+    # pointing at what follows says nothing without it, unless it leads a list quoted whole. A
+    # section's opening that leans back ("This scenario…", "However, …") leans on a heading the
+    # answer does not show.
+    scored = [item for item in scored
+              if (wants_sources or not about_the_text(item[2]))
+              and (not points_forward(item[2]) or (item[1], item[3]) in leads)
+              and not (item[3] == 0 and leans_back(item[2]))] or scored
+    # Only these may be quoted, even as the sentence another one leans on.
+    by_place = {(item[1], item[3]): item for item in scored}
     scored.sort(key=lambda item: -item[0])
     picked: list[tuple[float, str, str, int]] = []
     words = 0
@@ -113,7 +157,7 @@ def compose(
             continue
         # Short of the floor, any statement close to the topic may fill the answer out; past it,
         # only sentences nearly as relevant as the best one.
-        if picked and item[0] < top - (0.15 if words >= _MIN_WORDS else 0.45):
+        if picked and item[0] < top - (_CLOSE_TO_BEST if words >= _MIN_WORDS else _NEAR_TOPIC):
             break
         picked.extend(new)
         words += length
@@ -121,7 +165,29 @@ def compose(
             break
     if picked and words < _MIN_WORDS:  # grow around the best quote
         _add_context(picked, by_place, picked[0][1], words, max_words, wants_questions)
-    return _render(picked, chosen_hits)
+    for part in wanted[1:]:  # a second question gets its own answer, even past the length aimed at
+        _answer_part(part, picked, scored, by_place, wants_questions)
+    # The lead comes from the best section quoted, which keeps citation [1] for it.
+    first = min((rank[p[1]] for p in picked), default=0)
+    lead = next((p for p in sorted(picked, key=lambda p: -p[0])
+                 if rank[p[1]] == first and gives(wanted[0].kind, p[2]) and not leans_back(p[2])), None)
+    return _render(picked, chosen_hits, lists, everything, lead, max_words)
+
+
+def _answer_part(part: Part, picked: list, scored: list, by_place: dict, wants_questions: bool) -> None:
+    """Add the best sentence giving this part's kind of answer when none picked gives it yet."""
+    words = _content_words(part.text)
+    if any(gives(part.kind, p[2]) and (not words or words & _content_words(p[2])) for p in picked):
+        return
+    for item in scored:
+        if item in picked or not gives(part.kind, item[2]):
+            continue
+        if words and not words & _content_words(item[2]):
+            continue
+        new = _unpicked_group(item, picked, by_place, wants_questions)
+        if new:
+            picked.extend(new)
+            return
 
 
 def _add_context(
@@ -155,11 +221,10 @@ def _unpicked_group(item: tuple, picked: list, by_place: dict, wants_questions: 
     `_MAX_LEAN` of them), all statements and none repeating what is already quoted.
     """
     group = [item]
-    # A section's first sentence has nothing before it to lean on: "This guide…" means the guide.
-    while group[0][3] > 0 and _leans_back(group[0][2]) and group[0] not in picked:
+    while group[0][3] > 0 and leans_back(group[0][2]) and group[0] not in picked:
         _, sid, _, order = group[0]
         before = by_place.get((sid, order - 1))
-        if len(group) > _MAX_LEAN or before is None or not (wants_questions or _is_statement(before[2])):
+        if len(group) > _MAX_LEAN or before is None:
             return []
         group.insert(0, before)
     new = [g for g in group if g not in picked]
@@ -174,13 +239,10 @@ def _length(group: list) -> int:
     return sum(len(item[2].split()) for item in group)
 
 
-def _leans_back(sentence: str) -> bool:
-    """Whether a sentence opens by pointing at the one before it."""
-    return bool(_LEANS_BACK.match(sentence.lstrip(" \"“‘'(")))
-
-
 def _supporting(hits: list[Hit]) -> list[Hit]:
-    """The top section, plus the next ones whose evidence is nearly as strong."""
+    """The top section, plus the next ones whose evidence is nearly as strong. A top section too short
+    to answer from (a glossary entry) brings the next section whatever its evidence: the definition
+    alone is thin, and the section that discusses the term is usually next."""
     if not hits:
         return []
     best = hits[0]
@@ -188,33 +250,97 @@ def _supporting(hits: list[Hit]) -> list[Hit]:
     for hit in hits[1:]:
         if len(chosen) >= _MAX_SECTIONS:
             break
-        if hit.score >= 0.75 * best.score and hit.similarity >= best.similarity - 0.12:
+        thin = len(chosen) == 1 and len(best.section.text.split()) < _THIN_SECTION_WORDS
+        if thin or (hit.score >= _SUPPORT_SCORE_SHARE * best.score
+                    and hit.similarity >= best.similarity - _SUPPORT_SIMILARITY_GAP):
             chosen.append(hit)
     return chosen
 
 
-def _render(picked, hits: list[Hit]) -> Composed:
+def _render(picked, hits: list[Hit], lists: dict[str, dict[int, tuple[int, int]]],
+            by_place: dict, lead: tuple | None, max_words: int) -> Composed:
+    """The quotes in reading order, each with its section's number, after the one that answers the
+    question (`lead`). A quote from a list, or its lead-in, brings the list as bullets (as many items
+    as `max_words` allows): an item alone reads as a fragment."""
     order_of = {h.section.section_id: i for i, h in enumerate(hits)}
     picked = sorted(picked, key=lambda p: (order_of[p[1]], p[3]))
+    if lead in picked:  # the answer first, with the sentences right after it that lean on it
+        at = end = picked.index(lead)
+        while (end + 1 < len(picked) and picked[end + 1][1] == lead[1]
+               and picked[end + 1][3] == picked[end][3] + 1 and leans_back(picked[end + 1][2])):
+            end += 1
+        picked = picked[at:end + 1] + picked[:at] + picked[end + 1:]
     numbers: dict[str, int] = {}
-    parts: list[str] = []
+    lines: list[str] = []
+    prose: list[str] = []
     quotes: dict[str, list[str]] = {}
-    best: dict[str, float] = {}
-    for score, sid, sentence, _ in picked:
-        n = numbers.setdefault(sid, len(numbers) + 1)
-        parts.append(_with_marker(_tidy(sentence), n))
-        quotes.setdefault(sid, []).append(sentence)
-        best[sid] = max(best.get(sid, -1.0), score)
+    done: set[tuple[str, int]] = set()
+    shown: list[str] = []
+    words = 0
+    previous: tuple[str, int] | None = None  # the last sentence quoted as prose
+
+    def number(sid: str) -> int:
+        return numbers.setdefault(sid, len(numbers) + 1)
+
+    for _, sid, sentence, order in picked:
+        structure = lists.get(sid, {})
+        leads = {owner for owner, _ in structure.values()}
+        owner = structure[order][0] if order in structure else order if order in leads else None
+        if owner is None:
+            # Taken as context for another quote but leading to nothing here, or saying what a bullet
+            # already said, or past the length aimed at (a second part's answer may run over).
+            if points_forward(sentence) or _duplicate(sentence, shown):
+                continue
+            if words + len(sentence.split()) > max_words and prose + lines:
+                continue
+            if order > 0 and leans_back(sentence) and previous != (sid, order - 1):
+                continue  # what it leans on was left out above
+            previous = (sid, order)
+            shown.append(sentence)
+            words += len(sentence.split())
+            prose.append(_with_marker(_tidy(sentence), number(sid)))
+            quotes.setdefault(sid, []).append(sentence)
+            continue
+        if (sid, owner) in done:
+            continue
+        done.add((sid, owner))
+        starts = sorted({start for lead_in, start in structure.values() if lead_in == owner})
+        chosen = {p[2] for p in picked if p[1] == sid}
+        head = by_place.get((sid, owner))
+        if head is not None and (about_the_text(head[2]) or leans_back(head[2])):
+            head = None  # the sentence before a run of labelled items need not introduce them
+        items: list[str] = []
+        words += len(head[2].split()) if head else 0
+        for start in starts[:_MAX_BULLETS]:
+            item = bullet_text([by_place[(sid, o)][2] for o in sorted(structure)
+                                if structure[o] == (owner, start) and (sid, o) in by_place], chosen)
+            if item and (words + len(item.split()) <= max_words or len(items) < _MIN_BULLETS):
+                items.append(item)
+                words += len(item.split())
+        if not items:
+            continue
+        n = number(sid)
+        previous = None
+        if prose:
+            lines.append(" ".join(prose))
+            prose = []
+        if head is not None:
+            lines.append(_with_marker(_tidy(head[2]), n))
+        lines += [f"- {_with_marker(_tidy(item), n)}" for item in items]
+        shown.extend(items)
+        quotes.setdefault(sid, []).extend(([head[2]] if head else []) + items)
+    if prose:
+        lines.append(" ".join(prose))
     by_id = {h.section.section_id: h for h in hits}
     citations = [
         Citation(n, by_id[sid].section, " ".join(quotes[sid]), by_id[sid].similarity)
         for sid, n in numbers.items()
     ]
-    return Composed(" ".join(parts), citations)
+    return Composed("\n".join(lines), citations)
 
 
 def _with_marker(sentence: str, n: int) -> str:
-    match = re.search(r"([.!?…]+[\"”’)]*)$", sentence)
+    match = re.search(r"([.!?…:]+[\"”’)]*)$", sentence)
     if match:
         return f"{sentence[:match.start()]} [{n}]{match.group(1)}"
     return f"{sentence} [{n}]."
@@ -227,7 +353,7 @@ def _tidy(sentence: str) -> str:
 
 @functools.lru_cache(maxsize=8192)  # the guide's sentences are scored again answer after answer
 def _content_words(text: str) -> frozenset[str]:
-    return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2)
+    return content_words(text)
 
 
 def _overlap(query_words: frozenset[str], sentence: str) -> float:
@@ -242,13 +368,13 @@ def _form_penalty(sentence: str, wants_questions: bool) -> float:
     penalty = 0.0
     words = sentence.split()
     if sentence.rstrip().endswith("?") and not wants_questions:
-        penalty += 0.15
+        penalty += _QUESTION_PENALTY
     if len(words) < 6:
-        penalty += 0.12
+        penalty += _SHORT_PENALTY
     if sentence.rstrip().endswith(":"):
-        penalty += 0.2
+        penalty += _LABEL_PENALTY
     if sentence[:1].islower():
-        penalty += 0.05
+        penalty += _LOWER_CASE_PENALTY
     return penalty
 
 

@@ -22,10 +22,11 @@ from collections.abc import Iterator, Sequence
 from langchain_core.runnables import Runnable
 
 from assistant.answer.compose import compose, refusal_text
+from assistant.answer.lacking import elsewhere_note, lacking, lacking_note, unquoted_names
 from assistant.answer.steps import Answer, State, decide, embed_step, retrieve_step, timed, to_answer
 from assistant.answer.unmentioned import with_caveat
 from assistant.embed.model import Embedder
-from assistant.retrieve.followup import retrieval_query
+from assistant.retrieve.followup import readings
 from assistant.retrieve.index import GuideIndex
 from assistant.retrieve.questions import clean_question
 from assistant.settings import Settings
@@ -38,16 +39,24 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
 
     def check(state: State) -> State:
         question = clean_question(state.get("question"), settings.max_question_chars)
-        query = retrieval_query(question, state.get("history") or [])
-        return {**state, "question": question, "query": query}
+        return {**state, "question": question, "readings": readings(question, state.get("history") or [])}
 
     def answer(state: State) -> State:
         hits = state["hits"]
         if state["refused"]:
             text, citations = refusal_text(hits), []
         else:
-            composed = compose(state["query"], state["vector"], hits, index, settings.answer_words)
+            composed = compose(state["query"], state["vector"], hits, index, settings.answer_words,
+                               asked=state["question"])
             text, citations = with_caveat(composed.text, state["unmentioned"]), composed.citations
+            quoted = [c.section.text for c in citations]
+            missing = lacking(state["question"], quoted)
+            elsewhere = unquoted_names(state["question"], quoted, state["unmentioned"])
+            if citations and not state["unmentioned"]:  # one caveat first, never two
+                if missing:
+                    text = f"{lacking_note(missing)} {text}"
+                elif elsewhere:
+                    text = f"{elsewhere_note(elsewhere)} {text}"
             if not citations:
                 text, state["refused"] = refusal_text(hits), True
         return {**state, "answer": text, "citations": citations}

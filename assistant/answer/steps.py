@@ -13,9 +13,10 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answer.compose import Citation
-from assistant.answer.refusal import evidence, should_refuse
+from assistant.answer.refusal import CALIBRATED_THRESHOLD, evidence, should_refuse
 from assistant.answer.unmentioned import unmentioned
 from assistant.embed.model import Embedder
+from assistant.retrieve.followup import Reading, choose
 from assistant.retrieve.index import GuideIndex, Hit
 from assistant.settings import Settings
 
@@ -77,23 +78,38 @@ def timed(name: str, step: Callable[[State], State]) -> Runnable:
 
 
 def embed_step(embedder: Embedder) -> Callable[[State], State]:
-    """Encode the retrieval query. A state that already carries a `failure` passes through."""
+    """Encode every reading of the question in one call to the model. A state that already carries a
+    `failure` passes through."""
 
     def embed(state: State) -> State:
         if state.get("failure"):
             return state
-        return {**state, "vector": embedder.encode([state["query"]])[0]}
+        vectors = embedder.encode([r.query for r in state["readings"]])
+        return {**state, "vectors": list(vectors)}
 
     return embed
 
 
 def retrieve_step(settings: Settings, index: GuideIndex) -> Callable[[State], State]:
-    """Rank the guide's sections for the query; none for a state that carries a `failure`."""
+    """Retrieve with each reading and keep the one the guide supports best (assistant.retrieve.followup);
+    no hits for a state that carries a `failure`.
+
+    A reading's support is the evidence refusal judges by, so "supported" means the same thing here
+    as it does when deciding whether the guide answers at all.
+    """
 
     def retrieve(state: State) -> State:
         if state.get("failure"):
             return {**state, "hits": []}
-        return {**state, "hits": index.search(state["query"], state["vector"], max(settings.top_k, 10))}
+        found: list[tuple[Reading, Any, list[Hit]]] = []
+        for reading, vector in zip(state["readings"], state["vectors"]):
+            hits = index.search(reading.query, vector, max(settings.top_k, 10))
+            found.append((Reading(reading.query, reading.context_used, evidence(hits)), vector, hits))
+        bar = settings.refusal_threshold or CALIBRATED_THRESHOLD
+        chosen = choose(state["question"], [r for r, _, _ in found], bar)
+        _, vector, hits = next(item for item in found if item[0] == chosen)
+        return {**state, "query": chosen.query, "context_used": chosen.context_used,
+                "vector": vector, "hits": hits}
 
     return retrieve
 
@@ -112,7 +128,6 @@ def decide(state: State, settings: Settings, index: GuideIndex) -> State:
 def to_answer(state: State, top_k: int) -> Answer:
     timings = dict(state.get("timings", {}))
     timings["total"] = sum(timings.values())
-    query = state.get("query")
     return Answer(
         question=state["question"],
         answer=state["answer"],
@@ -120,7 +135,8 @@ def to_answer(state: State, top_k: int) -> Answer:
         citations=state["citations"],
         hits=state["hits"][: max(top_k, 10)],
         timings_ms=timings,
-        standalone_question=query if query != state["question"] else None,
+        # Shown as "Searched as …": only when the conversation's context changed what was searched.
+        standalone_question=state.get("query") if state.get("context_used") else None,
         evidence=evidence(state["hits"]),
         unmentioned=[] if state["refused"] else list(state.get("unmentioned", [])),
     )

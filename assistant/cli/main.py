@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question", help="the question, in plain words")
     add_index_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--previous", action="append", default=[], metavar="QUESTION",
+                   help="an earlier question in the conversation (repeat, oldest first): the question "
+                   'is answered as a follow-up to them, e.g. --previous "What is a digital board?"')
     _embedding_option(p)
     _llm_options(p)
     p.set_defaults(run=_ask)
@@ -167,17 +170,24 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.retrieve.questions import clean_question
     from assistant.store.generations import open_generation
 
-    clean_question(args.question, settings.max_question_chars)  # fail fast, before loading the model
+    for question in [*args.previous, args.question]:  # fail fast, before loading the model
+        clean_question(question, settings.max_question_chars)
     if getattr(args, "llm_api_key", None):
         print("assistant: warning: --api-key can be seen by other users of this machine; "
               "prefer the ASSISTANT_LLM_API_KEY environment variable.", file=sys.stderr)
     open_generation(settings).close()  # no index yet: say so before loading the model
     from assistant.embed.question_encoder import question_encoder
 
-    answer = Assistant(settings, question_encoder(settings)).ask(args.question)
+    assistant = Assistant(settings, question_encoder(settings))
+    history: list[tuple[str, str]] = []
+    for earlier in args.previous:  # replay the conversation, as the app keeps it
+        history.append((earlier, assistant.ask(earlier, history).answer))
+    answer = assistant.ask(args.question, history)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
         return 0
+    if answer.standalone_question:
+        print(f"Searched as: {answer.standalone_question}\n")
     print(answer.answer)
     for note in answer.notes:
         print(f"\nNote: {note}")

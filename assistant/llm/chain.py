@@ -49,7 +49,7 @@ from assistant.llm.prompting import (
     render_excerpts,
     select_excerpts,
 )
-from assistant.retrieve.followup import retrieval_query
+from assistant.retrieve.followup import Reading, readings
 from assistant.retrieve.index import GuideIndex
 from assistant.retrieve.questions import clean_question
 from assistant.settings import Settings
@@ -164,17 +164,18 @@ class LLMAnswerer:
         return answer
 
     def rewrite(self, question: str, history: History) -> str:
-        """A standalone version of a follow-up; the heuristic query if the reply is unusable.
+        """The model's standalone version of a follow-up, or '' when there is no history or the reply
+        is unusable. The pipeline keeps it only if the guide supports it as well as the readings
+        found without the model (assistant.retrieve.followup).
 
         Raises:
             ModelFailure: the model could not be used at all, or not within `llm_timeout`.
         """
-        fallback = retrieval_query(question, history)
         if not history:
-            return question
+            return ""
         inputs = {"conversation": render_conversation(history), "question": defuse(question)}
         reply = self._one(lambda: self.rewriter.invoke(inputs), time.monotonic() + self.settings.llm_timeout)
-        return _standalone(reply, self.settings.max_question_chars) or fallback
+        return _standalone(reply, self.settings.max_question_chars)
 
     def fallback(self, question: str, history: History, note: str) -> Answer:
         """The extractive answer, with a note saying why the model's was not used."""
@@ -297,12 +298,18 @@ def _prepare_chain(
         return {**state, "question": question}
 
     def rewrite(state: State) -> State:
+        history = state.get("history") or []
+        found = readings(state["question"], history)
         try:
-            query = answerer.rewrite(state["question"], state.get("history") or [])
+            rewritten = answerer.rewrite(state["question"], history)
         except ModelFailure as failure:
             # The model is unusable; the caller gives the extractive answer without waiting again.
-            return {**state, "query": state["question"], "failure": failure.note}
-        return {**state, "query": query}
+            return {**state, "query": state["question"], "readings": found, "failure": failure.note}
+        if rewritten and rewritten not in {r.query for r in found}:
+            # The rewrite has resolved what the question points at: it comes first among the context
+            # readings (assistant.retrieve.followup.choose prefers the first unless another is clearly better).
+            found.insert(1, Reading(rewritten, rewritten != state["question"]))
+        return {**state, "readings": found}
 
     bar = _EXCERPT_EVIDENCE * (settings.refusal_threshold or CALIBRATED_THRESHOLD)
 

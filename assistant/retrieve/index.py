@@ -15,6 +15,7 @@ import numpy as np
 from assistant.embed.model import Embedder
 from assistant.ingest.documents import Section
 from assistant.retrieve.section_roles import Role, section_roles, wanted_roles, weight
+from assistant.retrieve.terms import STOP_WORDS
 from assistant.settings import Settings
 from assistant.store.catalogue import load_sections
 from assistant.store.generations import Generation, backend_for, check_model, open_generation
@@ -208,7 +209,7 @@ class GuideIndex:
 
 
 class _Lexical:
-    """BM25 over chunk texts with English stemming and stop words."""
+    """BM25 over chunk texts with English stemming and stop words (assistant.retrieve.terms)."""
 
     def __init__(self) -> None:
         import bm25s
@@ -248,7 +249,7 @@ class _Lexical:
 
     def _tokenize(self, texts: list[str]) -> list[list[str]]:
         return self._bm25s.tokenize(
-            texts, stopwords="en", stemmer=self._stemmer, show_progress=False, return_ids=False
+            texts, stopwords=_STOP_LIST, stemmer=self._stemmer, show_progress=False, return_ids=False
         )
 
     def _query_tokens(self, query: str) -> list[str]:
@@ -259,6 +260,9 @@ class _Lexical:
         tokens = self._tokenize([query])[0]
         self._last = (query, tokens)  # one assignment: safe for threads asking at once
         return tokens
+
+
+_STOP_LIST = sorted(STOP_WORDS)
 
 
 def _in_sorted(values: np.ndarray, value: int) -> bool:
