@@ -19,11 +19,11 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answer.compose import Citation, compose, refusal_text
-from assistant.answer.refusal import evidence, should_refuse
+from assistant.answer.refusal import evidence, index_threshold, should_refuse
 from assistant.answer.unmentioned import unmentioned, with_caveat
 from assistant.embed.model import Embedder
 from assistant.retrieve.followup import retrieval_query
-from assistant.retrieve.index import GuideIndex, Hit
+from assistant.retrieve.index import MIN_RANKED, GuideIndex, Hit
 from assistant.retrieve.questions import clean_question
 from assistant.settings import Settings
 
@@ -86,6 +86,7 @@ def _timed(name: str, step: Callable[[State], State]) -> Runnable:
 
 def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Runnable:
     """The extractive chain. Input: {"question": str, "history": [(question, answer), ...]}."""
+    threshold = index_threshold(index, embedder, settings.refusal_threshold)
 
     def check(state: State) -> State:
         question = clean_question(state.get("question"), settings.max_question_chars)
@@ -96,7 +97,7 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
         return {**state, "vector": embedder.encode([state["query"]])[0]}
 
     def retrieve(state: State) -> State:
-        hits = index.search(state["query"], state["vector"], max(settings.top_k, 10))
+        hits = index.search(state["query"], state["vector"], max(settings.top_k, MIN_RANKED))
         return {**state, "hits": hits}
 
     def answer(state: State) -> State:
@@ -114,14 +115,15 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
         _timed("check", check)
         | _timed("embed", embed)
         | _timed("retrieve", retrieve)
-        | _timed("decide", lambda state: decide(state, settings, index))
+        | _timed("decide", lambda state: decide(state, threshold, index))
         | _timed("compose", answer)
     )
 
 
-def decide(state: State, settings: Settings, index: GuideIndex) -> State:
-    """Refuse when the guide does not cover the question; note any names in it the guide never uses."""
-    refused = should_refuse(state["hits"], settings.refusal_threshold)
+def decide(state: State, threshold: float, index: GuideIndex) -> State:
+    """Refuse when the question's evidence falls below the index's bar (assistant.answer.refusal);
+    otherwise note any names in it the guide never uses."""
+    refused = should_refuse(state["hits"], threshold)
     return {
         **state,
         "refused": refused,
@@ -139,7 +141,7 @@ def to_answer(state: State, top_k: int) -> Answer:
         answer=state["answer"],
         refused=state["refused"],
         citations=state["citations"],
-        hits=state["hits"][: max(top_k, 10)],
+        hits=state["hits"][: max(top_k, MIN_RANKED)],
         timings_ms=timings,
         standalone_question=query if query != state["question"] else None,
         evidence=evidence(state["hits"]),

@@ -28,7 +28,7 @@ from langchain_core.runnables import Runnable
 from assistant.answer.compose import Citation, refusal_text
 from assistant.answer.pipeline import Answer, State, decide, to_answer
 from assistant.answer.pipeline import _timed as timed
-from assistant.answer.refusal import CALIBRATED_THRESHOLD, evidence
+from assistant.answer.refusal import evidence, index_threshold
 from assistant.answer.unmentioned import with_caveat
 from assistant.embed.model import Embedder
 from assistant.llm.clients import model_name
@@ -44,7 +44,7 @@ from assistant.llm.prompting import (
     select_excerpts,
 )
 from assistant.retrieve.followup import retrieval_query
-from assistant.retrieve.index import GuideIndex
+from assistant.retrieve.index import MIN_RANKED, GuideIndex
 from assistant.retrieve.questions import clean_question
 from assistant.settings import Settings
 
@@ -245,9 +245,11 @@ def _prepare_chain(
     def retrieve(state: State) -> State:
         if state.get("failure"):
             return {**state, "hits": []}
-        return {**state, "hits": index.search(state["query"], state["vector"], max(settings.top_k, 10))}
+        hits = index.search(state["query"], state["vector"], max(settings.top_k, MIN_RANKED))
+        return {**state, "hits": hits}
 
-    bar = _EXCERPT_EVIDENCE * (settings.refusal_threshold or CALIBRATED_THRESHOLD)
+    threshold = index_threshold(index, embedder, settings.refusal_threshold)
+    bar = _EXCERPT_EVIDENCE * threshold
 
     def excerpts(state: State) -> State:
         chosen = [] if state["refused"] else select_excerpts(
@@ -260,7 +262,7 @@ def _prepare_chain(
         | timed("rewrite", rewrite)
         | timed("embed", embed)
         | timed("retrieve", retrieve)
-        | timed("decide", lambda state: decide(state, settings, index))
+        | timed("decide", lambda state: decide(state, threshold, index))
         | timed("excerpts", excerpts)
     )
 

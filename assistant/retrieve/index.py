@@ -25,6 +25,9 @@ from assistant.store.vectors import SentenceCache, VectorTable, read_all
 RRF_K = 60
 WEIGHTS = {"dense_chunks": 1.0, "dense_sections": 1.5, "bm25": 1.0}
 _DEPTH = 40
+# The fewest sections a search returns, whatever the `top_k` setting: refusal, the composer and the
+# evaluation's Recall@5 and MRR@10 all look this far down the ranking.
+MIN_RANKED = 10
 # How many of the best sections before role priors a result always includes (for refusal).
 UNWEIGHTED_KEPT = 5
 
