@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 
 import assistant  # noqa: E402,F401  (offline and no-telemetry environment first)
-from assistant.answer.refusal import RefusalRule, evidence, threshold_from  # noqa: E402
+from assistant.answer.refusal import RefusalRule, closer_to_bank, evidence, threshold_from  # noqa: E402
 from assistant.answer.unmentioned import unmentioned  # noqa: E402
 from assistant.embed.model import Embedder  # noqa: E402
 from assistant.evaluation.metrics import (  # noqa: E402
@@ -91,6 +91,7 @@ class Prepared:
     index: GuideIndex
     rankings: dict[str, Rankings]  # by question text
     bank: list[tuple[str, Rankings]]  # the off-topic bank's questions, for the index's own threshold
+    nearest_bank: dict[str, float]  # by question text: cosine to the nearest bank question
     tutorial: dict[str, list[dict]] = field(default_factory=dict)  # (a)'s sections by question text
 
 
@@ -140,8 +141,11 @@ def prepare(doc: Document, embedder: Embedder, bank: list[str], cache: Path = CA
     texts = sorted({q.question for q in [*doc.tune, *doc.report]})
     vectors = embedder.encode(texts)
     rankings = {t: index.rankings(t, v) for t, v in zip(texts, vectors)}
-    bank_rankings = [(t, index.rankings(t, v)) for t, v in zip(bank, embedder.encode(bank))]
-    return Prepared(doc, index, rankings, bank_rankings)
+    bank_vectors = embedder.encode(bank)
+    bank_rankings = [(t, index.rankings(t, v)) for t, v in zip(bank, bank_vectors)]
+    unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)  # noqa: E731
+    nearest = np.max(unit(np.asarray(vectors)) @ unit(np.asarray(bank_vectors)).T, axis=1)
+    return Prepared(doc, index, rankings, bank_rankings, dict(zip(texts, map(float, nearest))))
 
 
 def tutorial_sections(prepared: Prepared, embedder: Embedder, cache: Path = CACHE) -> None:
@@ -217,7 +221,8 @@ def outcome(prepared: Prepared, system: str, questions: list[EvalQuestion],
             continue
         hits = prepared.index.fuse(q.question, prepared.rankings[q.question], TOP, tuning.weights,
                                    tuning.demotion)
-        no = not hits or evidence(hits, tuning.refusal.coverage_weight) < limit
+        no = (not hits or evidence(hits, tuning.refusal.coverage_weight) < limit
+              or closer_to_bank(hits, prepared.nearest_bank[q.question], tuning.refusal))
         refused.append(no)
         flagged.append(not no and bool(unmentioned(q.question, prepared.index.mentions)))
     return Outcome(questions, ranks, refused, flagged)

@@ -23,10 +23,10 @@ EVAL_DOCS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval-doc
 # document: (Recall@3, MRR@10, most answerable questions refused, fewest out-of-scope refused or
 # flagged), each a little under (or, for the ceiling, over) the held-out figure.
 FLOORS = {
-    "18f-content-guide": (0.70, 0.60, 0.20, 0.60),
-    "open-data-handbook": (0.70, 0.60, 0.20, 0.60),
-    "sdm-assisted-digital": (0.70, 0.60, 0.20, 0.60),
-    "sdm-technology": (0.70, 0.60, 0.20, 0.60),
+    "18f-content-guide": (0.84, 0.73, 0.07, 0.75),
+    "open-data-handbook": (0.69, 0.66, 0.18, 0.75),
+    "sdm-assisted-digital": (0.75, 0.67, 0.05, 0.55),
+    "sdm-technology": (0.80, 0.80, 0.05, 0.80),
 }
 
 
@@ -54,6 +54,7 @@ def figures(request, tmp_path_factory, embedder) -> tuple[str, dict, float, floa
 def test_each_unseen_guide_stays_above_its_floor(figures):
     name, scores, refused, outside = figures
     recall, mrr, most_refused, fewest_outside = FLOORS[name]
+    print(name, scores, refused, outside)
     assert scores["recall@3"] >= recall, f"{name}: Recall@3 {scores['recall@3']} < {recall}"
     assert scores["mrr@10"] >= mrr, f"{name}: MRR@10 {scores['mrr@10']} < {mrr}"
     assert refused <= most_refused, f"{name}: {refused:.0%} of answerable questions refused"

@@ -19,7 +19,7 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answer.compose import Citation, compose, refusal_text
-from assistant.answer.refusal import evidence, index_threshold, should_refuse
+from assistant.answer.refusal import Bar, evidence, index_bar
 from assistant.answer.unmentioned import unmentioned, with_caveat
 from assistant.embed.model import Embedder
 from assistant.retrieve.followup import retrieval_query
@@ -86,7 +86,7 @@ def _timed(name: str, step: Callable[[State], State]) -> Runnable:
 
 def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Runnable:
     """The extractive chain. Input: {"question": str, "history": [(question, answer), ...]}."""
-    threshold = index_threshold(index, embedder, settings.refusal_threshold)
+    bar = index_bar(index, embedder, settings.refusal_threshold)
 
     def check(state: State) -> State:
         question = clean_question(state.get("question"), settings.max_question_chars)
@@ -115,15 +115,15 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
         _timed("check", check)
         | _timed("embed", embed)
         | _timed("retrieve", retrieve)
-        | _timed("decide", lambda state: decide(state, threshold, index))
+        | _timed("decide", lambda state: decide(state, bar, index))
         | _timed("compose", answer)
     )
 
 
-def decide(state: State, threshold: float, index: GuideIndex) -> State:
-    """Refuse when the question's evidence falls below the index's bar (assistant.answer.refusal);
-    otherwise note any names in it the guide never uses."""
-    refused = should_refuse(state["hits"], threshold)
+def decide(state: State, bar: Bar, index: GuideIndex) -> State:
+    """Refuse when the guide does not cover the question (the index's own bar, see
+    assistant.answer.refusal); otherwise note any names in it the guide never uses."""
+    refused = bar.refuses(state["hits"], state.get("vector"))
     return {
         **state,
         "refused": refused,

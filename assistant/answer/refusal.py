@@ -9,7 +9,13 @@ to any council question than a handbook on open data does. So the bar is not one
 one guide. When an index opens, the bank of questions no guide for councillors answers
 (assistant.answer.off_topic) is asked of it, and the bar is set at a high quantile of their
 evidence, plus a small offset: a question is answered only when the guide matches it better than
-it matches nearly all of those. The quantile, the offset and the coverage weight are chosen by
+it matches nearly all of those.
+
+A question much closer to one of those bank questions than to anything in the guide is refused too
+("How do I report a missed bin collection?" sits near "Can the council collect an old fridge?" and
+only loosely near a guide's talk of services): everyday council business, whatever the guide.
+
+The quantile, the offset, the coverage weight and the neighbour margin are chosen by
 `bench/calibrate.py` leaving one document out at a time; the `refusal_threshold` setting, when
 above 0, replaces the fitted bar.
 """
@@ -33,6 +39,7 @@ class RefusalRule:
     coverage_weight: float  # evidence lost per share of the question's terms the section lacks
     quantile: float  # of the off-topic bank's evidence on this index
     offset: float  # added to that quantile, on the cosine scale
+    neighbour_margin: float = float("inf")  # refuse when a bank question is this much closer
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -40,7 +47,7 @@ class RefusalRule:
 
 # Chosen by bench/calibrate.py on every evaluation document and the companion's dev split
 # (docs/quality.md); each document's reported figures come from values chosen without it.
-RULE = RefusalRule(coverage_weight=0.3, quantile=0.9, offset=0.0)
+RULE = RefusalRule(coverage_weight=0.1, quantile=0.9, offset=0.02, neighbour_margin=0.05)
 
 
 def section_evidence(hit: Hit, coverage_weight: float = RULE.coverage_weight) -> float:
@@ -59,21 +66,46 @@ def threshold_from(bank_evidence: Sequence[float], rule: RefusalRule = RULE) -> 
     return float(np.quantile(np.asarray(bank_evidence, dtype=float), rule.quantile)) + rule.offset
 
 
-_FITTED: weakref.WeakKeyDictionary[GuideIndex, float] = weakref.WeakKeyDictionary()
+def closer_to_bank(hits: list[Hit], nearest_bank: float, rule: RefusalRule = RULE) -> bool:
+    """Whether the question is nearer a bank question (cosine `nearest_bank`) than to the guide by
+    more than the rule's margin."""
+    return nearest_bank - evidence(hits, 0.0) > rule.neighbour_margin
+
+
+@dataclass(frozen=True)
+class Bar:
+    """What one index refuses below: its threshold and the bank's question vectors (unit rows)."""
+
+    threshold: float
+    bank: np.ndarray
+
+    def nearest_bank(self, vector: np.ndarray) -> float:
+        unit = np.asarray(vector, dtype=np.float32)
+        return float(np.max(self.bank @ (unit / (np.linalg.norm(unit) or 1.0))))
+
+    def refuses(self, hits: list[Hit], vector: np.ndarray | None) -> bool:
+        if not hits or evidence(hits) < self.threshold:
+            return True
+        return vector is not None and closer_to_bank(hits, self.nearest_bank(vector))
+
+
+_FITTED: weakref.WeakKeyDictionary[GuideIndex, Bar] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def index_threshold(index: GuideIndex, embedder: Embedder, override: float = 0.0) -> float:
-    """The refusal bar for this index: `override` when above 0, else fitted once from the bank."""
-    if override > 0:
-        return override
+def index_bar(index: GuideIndex, embedder: Embedder, override: float = 0.0) -> Bar:
+    """The refusal bar for this index, fitted once from the bank; `override` above 0 replaces the
+    fitted threshold."""
     with _LOCK:
         if index not in _FITTED:
-            vectors = embedder.encode(list(BANK))
+            vectors = np.asarray(embedder.encode(list(BANK)), dtype=np.float32)
             scores = [evidence(index.search(q, v, UNWEIGHTED_KEPT)) for q, v in zip(BANK, vectors)]
-            _FITTED[index] = threshold_from(scores)
-        return _FITTED[index]
+            unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+            _FITTED[index] = Bar(threshold_from(scores), unit)
+        bar = _FITTED[index]
+    return Bar(override, bar.bank) if override > 0 else bar
 
 
 def should_refuse(hits: list[Hit], threshold: float) -> bool:
+    """The threshold alone (for callers without the question's vector)."""
     return not hits or evidence(hits) < threshold

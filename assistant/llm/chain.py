@@ -28,7 +28,7 @@ from langchain_core.runnables import Runnable
 from assistant.answer.compose import Citation, refusal_text
 from assistant.answer.pipeline import Answer, State, decide, to_answer
 from assistant.answer.pipeline import _timed as timed
-from assistant.answer.refusal import evidence, index_threshold
+from assistant.answer.refusal import evidence, index_bar
 from assistant.answer.unmentioned import with_caveat
 from assistant.embed.model import Embedder
 from assistant.llm.clients import model_name
@@ -248,8 +248,8 @@ def _prepare_chain(
         hits = index.search(state["query"], state["vector"], max(settings.top_k, MIN_RANKED))
         return {**state, "hits": hits}
 
-    threshold = index_threshold(index, embedder, settings.refusal_threshold)
-    bar = _EXCERPT_EVIDENCE * threshold
+    refusal = index_bar(index, embedder, settings.refusal_threshold)
+    bar = _EXCERPT_EVIDENCE * refusal.threshold
 
     def excerpts(state: State) -> State:
         chosen = [] if state["refused"] else select_excerpts(
@@ -262,7 +262,7 @@ def _prepare_chain(
         | timed("rewrite", rewrite)
         | timed("embed", embed)
         | timed("retrieve", retrieve)
-        | timed("decide", lambda state: decide(state, threshold, index))
+        | timed("decide", lambda state: decide(state, refusal, index))
         | timed("excerpts", excerpts)
     )
 
