@@ -301,6 +301,20 @@ def mean_row(rows: list[dict], system: str) -> dict:
     return mean
 
 
+def fold_table(results: dict) -> str:
+    """The values each fold chose, and the shipped ones (fitted on every document)."""
+    lines = ["| chosen without | weights (chunks, sections, BM25) | role factors < 1 | refusal rule |",
+             "|---|---|---|---|"]
+    for name, tuning in [*((n, f["tuning"]) for n, f in results["folds"].items()),
+                         ("(shipped: none)", results["shipped"])]:
+        w = tuning["weights"]
+        priors = ", ".join(f"{r} {v}" for r, v in tuning["demotion"].items() if v < 1) or "none"
+        rule = ", ".join(f"{k} {v}" for k, v in tuning["refusal"].items())
+        weights = f"{w['dense_chunks']}, {w['dense_sections']}, {w['bm25']}"
+        lines.append(f"| {name} | {weights} | {priors} | {rule} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     import calibrate
 
@@ -352,7 +366,8 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "documents.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     markdown = (f"Measured {results['when']}; each document's 'ours' row uses values chosen without it "
-                "(bench/calibrate.py, leave-one-document-out).\n\n" + table(rows + means) + "\n")
+                "(bench/calibrate.py, leave-one-document-out).\n\n" + table(rows + means) + "\n\n"
+                + fold_table(results) + "\n")
     (RESULTS / "documents.md").write_text(markdown, encoding="utf-8")
     print(markdown)
     return 0

@@ -1,9 +1,11 @@
 """Floors per evaluation document: guides nobody on this team wrote (../shared/eval-docs), each in its
 Markdown form, asked through the whole `Assistant.ask` with the shipped values.
 
-Each floor sits just under that document's held-out figure in docs/quality.md (values chosen by
-bench/calibrate.py without the document), so a change that loses ground on a guide it was not
-written around fails here. Skipped, with one line saying why, where the folder is absent.
+Each floor sits just under both that document's held-out figure in docs/quality.md (values chosen
+by bench/calibrate.py without the document) and what the shipped values give it here (2026-11-29:
+R@3 0.929 / 0.728 / 0.849 / 0.875, MRR 0.834 / 0.726 / 0.727 / 0.857 in the order below), so a change
+that loses ground on a guide it was not written around fails here. Skipped, with one line saying
+why, where the folder is absent.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ EVAL_DOCS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval-doc
 # document: (Recall@3, MRR@10, most answerable questions refused, fewest out-of-scope refused or
 # flagged), each a little under (or, for the ceiling, over) the held-out figure.
 FLOORS = {
-    "18f-content-guide": (0.84, 0.73, 0.07, 0.75),
-    "open-data-handbook": (0.69, 0.66, 0.18, 0.75),
-    "sdm-assisted-digital": (0.75, 0.67, 0.05, 0.55),
-    "sdm-technology": (0.80, 0.80, 0.05, 0.80),
+    "18f-content-guide": (0.86, 0.75, 0.07, 0.75),
+    "open-data-handbook": (0.70, 0.69, 0.16, 0.75),
+    "sdm-assisted-digital": (0.78, 0.70, 0.05, 0.55),
+    "sdm-technology": (0.83, 0.82, 0.05, 0.85),
 }
 
 
@@ -54,7 +56,6 @@ def figures(request, tmp_path_factory, embedder) -> tuple[str, dict, float, floa
 def test_each_unseen_guide_stays_above_its_floor(figures):
     name, scores, refused, outside = figures
     recall, mrr, most_refused, fewest_outside = FLOORS[name]
-    print(name, scores, refused, outside)
     assert scores["recall@3"] >= recall, f"{name}: Recall@3 {scores['recall@3']} < {recall}"
     assert scores["mrr@10"] >= mrr, f"{name}: MRR@10 {scores['mrr@10']} < {mrr}"
     assert refused <= most_refused, f"{name}: {refused:.0%} of answerable questions refused"

@@ -104,8 +104,3 @@ def index_bar(index: GuideIndex, embedder: Embedder, override: float = 0.0) -> B
             _FITTED[index] = Bar(threshold_from(scores), unit)
         bar = _FITTED[index]
     return Bar(override, bar.bank) if override > 0 else bar
-
-
-def should_refuse(hits: list[Hit], threshold: float) -> bool:
-    """The threshold alone (for callers without the question's vector)."""
-    return not hits or evidence(hits) < threshold
