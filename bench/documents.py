@@ -306,7 +306,7 @@ def fold_table(results: dict) -> str:
     lines = ["| chosen without | weights (chunks, sections, BM25) | role factors < 1 | refusal rule |",
              "|---|---|---|---|"]
     for name, tuning in [*((n, f["tuning"]) for n, f in results["folds"].items()),
-                         ("(shipped: none)", results["shipped"])]:
+                         ("nothing (shipped)", results["shipped"])]:
         w = tuning["weights"]
         priors = ", ".join(f"{r} {v}" for r, v in tuning["demotion"].items() if v < 1) or "none"
         rule = ", ".join(f"{k} {v}" for k, v in tuning["refusal"].items())
