@@ -40,11 +40,11 @@ class Settings:
     chroma_url: str = _setting(
         "", "URL of a Chroma server (e.g. http://127.0.0.1:8000); empty means the embedded store."
     )
-    top_k: int = _setting(10, "How many ranked sections retrieval returns.")
+    top_k: int = _setting(10, "How many ranked sections retrieval returns; never fewer than 10.")
     refusal_threshold: float = _setting(
         0.0,
         "Evidence score below which the answer is 'the guide does not cover this'; "
-        "0 means the value calibrated on the dev questions.",
+        "0 means the bar each index fits from questions no guide answers.",
     )
     answer_words: int = _setting(150, "Longest answer, in words (a language model is asked for this too).")
     max_question_chars: int = _setting(4000, "Longest question accepted, in characters.")

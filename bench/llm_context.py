@@ -19,14 +19,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answer.refusal import CALIBRATED_THRESHOLD, evidence, should_refuse  # noqa: E402
+from assistant.answer.refusal import evidence, index_bar  # noqa: E402
 from assistant.embed.model import Embedder  # noqa: E402
 from assistant.evaluation.metrics import section_matches  # noqa: E402
 from assistant.evaluation.run import load_questions  # noqa: E402
 from assistant.ingest.pipeline import ingest  # noqa: E402
 from assistant.llm.chain import _EXCERPT_EVIDENCE  # noqa: E402
 from assistant.llm.prompting import estimate_tokens, select_excerpts  # noqa: E402
-from assistant.retrieve.index import GuideIndex  # noqa: E402
+from assistant.retrieve.index import MIN_RANKED, GuideIndex  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 FACTORS = sorted({0.0, 0.6, 0.8, 1.0, _EXCERPT_EVIDENCE})
@@ -44,12 +44,13 @@ def main() -> int:
             ingest([ROOT / "corpus"], settings, embedder)
         index = GuideIndex(settings, embedder)
         questions = load_questions(args.questions)
-        threshold = settings.refusal_threshold or CALIBRATED_THRESHOLD
+        refusal = index_bar(index, embedder, settings.refusal_threshold)
+        threshold = refusal.threshold
         searched = []
         for q in questions:
             vector = embedder.encode([q.question])[0]
-            hits = index.search(q.question, vector, max(settings.top_k, 10))
-            searched.append((q, hits, should_refuse(hits, settings.refusal_threshold)))
+            hits = index.search(q.question, vector, max(settings.top_k, MIN_RANKED))
+            searched.append((q, hits, refusal.refuses(hits, vector)))
         print(f"{len(questions)} questions from {args.questions.name}; budget "
               f"{settings.llm_context_tokens} tokens (chars/4); refusal threshold {threshold}")
         asked = [(q, h) for q, h, refused in searched if not refused]

@@ -23,10 +23,11 @@ from assistant.evaluation.run import evaluate, format_table, load_questions
 
 HOLDOUT = Path(__file__).parent / "eval" / "holdout.jsonl"
 
-# Just under the figures measured on the holdout split (README "Quality and speed": Recall@3 0.919,
-# MRR@10 0.823, 100% of out-of-scope refused, 2% of in-scope wrongly refused): about one question
-# of slack each, so a real regression fails while a tie broken the other way does not.
-FLOORS = {"recall@3": 0.89, "mrr@10": 0.81, "out_of_scope_refused": 0.88, "in_scope_wrongly_refused": 0.05}
+# Just under the figures the shipped values give the holdout split (docs/quality.md: Recall@3 0.884,
+# MRR@10 0.794, 100% of out-of-scope refused, none of in-scope; values chosen over five documents
+# cost the companion 0.035 of Recall@3): about one question of slack each, so a real regression
+# fails while a tie broken the other way does not.
+FLOORS = {"recall@3": 0.86, "mrr@10": 0.77, "out_of_scope_refused": 0.88, "in_scope_wrongly_refused": 0.05}
 
 
 def _section(title: str, *parents: str) -> dict:

@@ -23,6 +23,7 @@ from langchain_core.runnables import Runnable
 
 from assistant.answer.compose import compose, refusal_text
 from assistant.answer.lacking import elsewhere_note, lacking, lacking_note, unquoted_names
+from assistant.answer.refusal import index_bar
 from assistant.answer.steps import Answer, State, decide, embed_step, retrieve_step, timed, to_answer
 from assistant.answer.unmentioned import with_caveat
 from assistant.embed.model import Embedder
@@ -36,6 +37,7 @@ __all__ = ["Answer", "Assistant", "build_chain"]
 
 def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Runnable:
     """The extractive chain. Input: {"question": str, "history": [(question, answer), ...]}."""
+    bar = index_bar(index, embedder, settings.refusal_threshold)
 
     def check(state: State) -> State:
         question = clean_question(state.get("question"), settings.max_question_chars)
@@ -64,8 +66,8 @@ def build_chain(settings: Settings, embedder: Embedder, index: GuideIndex) -> Ru
     return (
         timed("check", check)
         | timed("embed", embed_step(embedder))
-        | timed("retrieve", retrieve_step(settings, index))
-        | timed("decide", lambda state: decide(state, settings, index))
+        | timed("retrieve", retrieve_step(settings, index, bar))
+        | timed("decide", lambda state: decide(state, bar, index))
         | timed("compose", answer)
     )
 

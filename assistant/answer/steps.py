@@ -13,11 +13,11 @@ from typing import Any
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answer.compose import Citation
-from assistant.answer.refusal import CALIBRATED_THRESHOLD, evidence, should_refuse
+from assistant.answer.refusal import Bar, evidence
 from assistant.answer.unmentioned import unmentioned
 from assistant.embed.model import Embedder
 from assistant.retrieve.followup import Reading, choose
-from assistant.retrieve.index import GuideIndex, Hit
+from assistant.retrieve.index import MIN_RANKED, GuideIndex, Hit
 from assistant.settings import Settings
 
 State = dict
@@ -90,7 +90,7 @@ def embed_step(embedder: Embedder) -> Callable[[State], State]:
     return embed
 
 
-def retrieve_step(settings: Settings, index: GuideIndex) -> Callable[[State], State]:
+def retrieve_step(settings: Settings, index: GuideIndex, bar: Bar) -> Callable[[State], State]:
     """Retrieve with each reading and keep the one the guide supports best (assistant.retrieve.followup);
     no hits for a state that carries a `failure`.
 
@@ -103,10 +103,9 @@ def retrieve_step(settings: Settings, index: GuideIndex) -> Callable[[State], St
             return {**state, "hits": []}
         found: list[tuple[Reading, Any, list[Hit]]] = []
         for reading, vector in zip(state["readings"], state["vectors"]):
-            hits = index.search(reading.query, vector, max(settings.top_k, 10))
+            hits = index.search(reading.query, vector, max(settings.top_k, MIN_RANKED))
             found.append((Reading(reading.query, reading.context_used, evidence(hits)), vector, hits))
-        bar = settings.refusal_threshold or CALIBRATED_THRESHOLD
-        chosen = choose(state["question"], [r for r, _, _ in found], bar)
+        chosen = choose(state["question"], [r for r, _, _ in found], bar.threshold)
         _, vector, hits = next(item for item in found if item[0] == chosen)
         return {**state, "query": chosen.query, "context_used": chosen.context_used,
                 "vector": vector, "hits": hits}
@@ -114,12 +113,14 @@ def retrieve_step(settings: Settings, index: GuideIndex) -> Callable[[State], St
     return retrieve
 
 
-def decide(state: State, settings: Settings, index: GuideIndex) -> State:
-    """Refuse when the guide does not cover the question; note any names in it the guide never uses."""
-    refused = should_refuse(state["hits"], settings.refusal_threshold)
+def decide(state: State, bar: Bar, index: GuideIndex) -> State:
+    """Refuse when the guide does not cover the question (the index's own bar, see
+    assistant.answer.refusal); otherwise note any names in it the guide never uses."""
+    refused = bar.refuses(state["hits"], state.get("vector"))
     return {
         **state,
         "refused": refused,
+        "refusal_bar": bar.threshold,
         # The asker's own words: a follow-up's joined query would repeat the previous question's names.
         "unmentioned": [] if refused else unmentioned(state["question"], index.mentions),
     }
@@ -133,7 +134,7 @@ def to_answer(state: State, top_k: int) -> Answer:
         answer=state["answer"],
         refused=state["refused"],
         citations=state["citations"],
-        hits=state["hits"][: max(top_k, 10)],
+        hits=state["hits"][: max(top_k, MIN_RANKED)],
         timings_ms=timings,
         # Shown as "Searched as …": only when the conversation's context changed what was searched.
         standalone_question=state.get("query") if state.get("context_used") else None,

@@ -31,7 +31,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable
 
 from assistant.answer.compose import Citation, refusal_text
-from assistant.answer.refusal import CALIBRATED_THRESHOLD, evidence
+from assistant.answer.refusal import evidence, index_bar
 from assistant.answer.steps import Answer, State, decide, embed_step, retrieve_step, timed, to_answer
 from assistant.answer.unmentioned import with_caveat
 from assistant.embed.model import Embedder
@@ -145,8 +145,7 @@ class LLMAnswerer:
         clipped = clip_words(reply, limit)
         checked = check_reply(clipped, len(state["excerpts"]))
         if checked.not_in_guide:
-            bar = self.settings.refusal_threshold or CALIBRATED_THRESHOLD
-            if evidence(state["hits"]) < _SENTINEL_BELIEVED_BELOW * bar:
+            if evidence(state["hits"]) < _SENTINEL_BELIEVED_BELOW * state["refusal_bar"]:
                 return self._finish(state, checked, refused=True)
             return self.fallback(question, history, self._note(
                 "said its excerpts do not answer this, but the search found sections that match "
@@ -306,12 +305,13 @@ def _prepare_chain(
             # The model is unusable; the caller gives the extractive answer without waiting again.
             return {**state, "query": state["question"], "readings": found, "failure": failure.note}
         if rewritten and rewritten not in {r.query for r in found}:
-            # The rewrite has resolved what the question points at: it comes first among the context
-            # readings (assistant.retrieve.followup.choose prefers the first unless another is clearly better).
+            # The rewrite has resolved what the question points at, so it comes first among the context
+            # readings: `choose` prefers the first unless another is clearly better supported.
             found.insert(1, Reading(rewritten, rewritten != state["question"]))
         return {**state, "readings": found}
 
-    bar = _EXCERPT_EVIDENCE * (settings.refusal_threshold or CALIBRATED_THRESHOLD)
+    refusal = index_bar(index, embedder, settings.refusal_threshold)
+    bar = _EXCERPT_EVIDENCE * refusal.threshold
 
     def excerpts(state: State) -> State:
         chosen = [] if state["refused"] else select_excerpts(
@@ -323,8 +323,8 @@ def _prepare_chain(
         timed("check", check)
         | timed("rewrite", rewrite)
         | timed("embed", embed_step(embedder))
-        | timed("retrieve", retrieve_step(settings, index))
-        | timed("decide", lambda state: decide(state, settings, index))
+        | timed("retrieve", retrieve_step(settings, index, refusal))
+        | timed("decide", lambda state: decide(state, refusal, index))
         | timed("excerpts", excerpts)
     )
 
