@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
 from assistant.answer.compose import Citation
-from assistant.answer.refusal import Bar, evidence
+from assistant.answer.refusal import Bar, closer_to_bank, evidence
 from assistant.answer.unmentioned import unmentioned
 from assistant.embed.model import Embedder
 from assistant.retrieve.followup import Reading, choose
@@ -104,7 +104,9 @@ def retrieve_step(settings: Settings, index: GuideIndex, bar: Bar) -> Callable[[
         found: list[tuple[Reading, Any, list[Hit]]] = []
         for reading, vector in zip(state["readings"], state["vectors"]):
             hits = index.search(reading.query, vector, max(settings.top_k, MIN_RANKED))
-            found.append((Reading(reading.query, reading.context_used, evidence(hits)), vector, hits))
+            off_topic = closer_to_bank(hits, bar.nearest_bank(vector))
+            scored = replace(reading, support=evidence(hits), off_topic=off_topic)
+            found.append((scored, vector, hits))
         chosen = choose(state["question"], [r for r, _, _ in found], bar.threshold)
         _, vector, hits = next(item for item in found if item[0] == chosen)
         return {**state, "query": chosen.query, "context_used": chosen.context_used,

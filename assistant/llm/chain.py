@@ -305,9 +305,7 @@ def _prepare_chain(
             # The model is unusable; the caller gives the extractive answer without waiting again.
             return {**state, "query": state["question"], "readings": found, "failure": failure.note}
         if rewritten and rewritten not in {r.query for r in found}:
-            # The rewrite has resolved what the question points at, so it comes first among the context
-            # readings: `choose` prefers the first unless another is clearly better supported.
-            found.insert(1, Reading(rewritten, rewritten != state["question"]))
+            found.insert(1, Reading(rewritten, rewritten != state["question"], from_model=True))
         return {**state, "readings": found}
 
     refusal = index_bar(index, embedder, settings.refusal_threshold)

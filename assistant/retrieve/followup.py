@@ -42,6 +42,10 @@ TURNS_BACK = 3
 # cosine scale). Elliptic questions ("What about suppliers?") often match a section a little on their
 # own; the margin keeps them with their conversation.
 POINTING_TOLERANCE = 0.05
+# Set by hand, checked on the same conversations: an older question's reading replaces a more recent
+# one only when its support is higher by more than this. Joining a question with a strong topic of its
+# own ("What is open data?") lifts any reading, so the older one must win clearly.
+RECENCY_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ class Reading:
     query: str
     context_used: bool
     support: float = 0.0
+    off_topic: bool = False  # nearer the bank of questions no guide answers than to this guide
+    from_model: bool = False  # a language model's rewrite of the question
 
 
 def points_back(question: str) -> bool:
@@ -74,7 +80,8 @@ def readings(question: str, history: Sequence[tuple[str, str]]) -> list[Reading]
 
 
 def choose(question: str, scored: Sequence[Reading], refusal_bar: float) -> Reading:
-    """The reading to answer from; `scored` starts with the question alone."""
+    """The reading to answer from; `scored` starts with the question alone, then the context readings,
+    most recent first."""
     alone, context = scored[0], [r for r in scored[1:] if r.context_used]
     if not context:
         return alone
@@ -82,8 +89,17 @@ def choose(question: str, scored: Sequence[Reading], refusal_bar: float) -> Read
     # list) replaces a more recent one only when the guide supports it clearly better.
     best = context[0]
     for older in context[1:]:
-        if older.support > best.support + POINTING_TOLERANCE:
+        if older.support > best.support + RECENCY_MARGIN:
             best = older
+    # A model's rewrite has already resolved what the question points at: it is kept whenever the guide
+    # can answer it, however strongly an earlier question's own topic lifts another reading.
+    rewrite = next((r for r in context if r.from_model and r.support >= refusal_bar), None)
+    best = rewrite or best
     if points_back(question):
         return best if best.support >= alone.support - POINTING_TOLERANCE else alone
-    return best if alone.support < refusal_bar <= best.support else alone
+    # A question that stands on its own keeps its own reading, unless the guide cannot answer it alone
+    # and can in context; one that reads as everyday business or general knowledge ("a recipe for
+    # chocolate cake") is never lifted by the conversation around it.
+    if alone.support < refusal_bar <= best.support and not alone.off_topic:
+        return best
+    return alone
