@@ -6,6 +6,7 @@ from assistant.answer.pipeline import Assistant
 from assistant.embed.model import Embedder
 from assistant.settings import Settings
 from assistant.store.backend import COLLECTIONS
+from assistant.store.catalogue import load_sections
 from assistant.store.generations import backend_for, open_generation
 
 PROBE = "Who should lead digital change?"
@@ -16,6 +17,7 @@ def observe(settings: Settings, embedder: Embedder, question: str = PROBE) -> di
     generation = open_generation(settings)
     try:
         counts = {kind: generation.collections[kind].count() for kind in COLLECTIONS}
+        sections = {sid: (s.path, s.source, s.text) for sid, s in load_sections(generation).items()}
     finally:
         generation.close()
     helper = Assistant(settings, embedder)
@@ -24,4 +26,13 @@ def observe(settings: Settings, embedder: Embedder, question: str = PROBE) -> di
     finally:
         helper.index.close()
     answer.pop("timings_ms")  # the only part that may differ between two identical runs
-    return {"generation": backend_for(settings).current(), "counts": counts, "answer": answer}
+    return {"generation": backend_for(settings).current(), "counts": counts, "answer": answer,
+            "sections": sections}
+
+
+def kept_everything(before: dict, after: dict) -> bool:
+    """Whether every section indexed before is still there, word for word, after files were added.
+
+    (The probe's answer may rightly change when a new file covers the same subject, so "as before"
+    for a growing index means nothing already indexed was lost or altered.)"""
+    return all(after["sections"].get(sid) == section for sid, section in before["sections"].items())
