@@ -22,6 +22,18 @@ def embedder() -> Embedder:
     return Embedder()
 
 
+@pytest.fixture(scope="module")
+def cli_model(embedder):
+    """In-process `assistant` commands reuse the session's model instead of loading their own."""
+    from assistant.cli import main as cli
+
+    saved = dict(cli.EMBEDDERS)
+    cli.EMBEDDERS[""] = embedder
+    yield
+    cli.EMBEDDERS.clear()
+    cli.EMBEDDERS.update(saved)
+
+
 def make_settings(index: Path, **changes) -> Settings:
     return Settings.load(index=index, chroma_url="", **changes)
 

@@ -175,12 +175,8 @@ def test_file_stem_is_safe():
 
 
 @pytest.fixture(autouse=True)
-def reuse_model(embedder):
-    saved = dict(cli.EMBEDDERS)
-    cli.EMBEDDERS[""] = embedder
-    yield
-    cli.EMBEDDERS.clear()
-    cli.EMBEDDERS.update(saved)
+def reuse_model(cli_model):
+    """The brief commands below run in-process on the session's model."""
 
 
 @pytest.mark.parametrize("args, message", [

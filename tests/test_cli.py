@@ -27,13 +27,8 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 
 @pytest.fixture(scope="module", autouse=True)
-def shared_model(embedder):
-    """In-process commands reuse the session's model instead of loading their own."""
-    saved = dict(cli.EMBEDDERS)
-    cli.EMBEDDERS[""] = embedder
-    yield
-    cli.EMBEDDERS.clear()
-    cli.EMBEDDERS.update(saved)
+def shared_model(cli_model):
+    """Every command here runs in-process on the session's model."""
 
 
 @pytest.fixture(autouse=True)

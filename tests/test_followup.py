@@ -110,16 +110,7 @@ def test_choose_weighs_support_against_the_kind_of_question():
     assert choose("Why keep phone lines?", [weak, context], 0.235) == context
 
 
-@pytest.fixture
-def shared_model(embedder):
-    saved = dict(cli.EMBEDDERS)
-    cli.EMBEDDERS[""] = embedder
-    yield
-    cli.EMBEDDERS.clear()
-    cli.EMBEDDERS.update(saved)
-
-
-def test_cli_replays_a_conversation_with_previous(corpus_index, shared_model, capsys, monkeypatch, assistant):
+def test_cli_replays_a_conversation_with_previous(corpus_index, cli_model, capsys, monkeypatch, assistant):
     for name in [k for k in os.environ if k.startswith("ASSISTANT_")]:
         monkeypatch.delenv(name)
     argv = ["ask", "Who sits on it?", "--previous", "What is open data?",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from assistant.ingest.formats.blocks import Block
 from assistant.ingest.formats.plaintext import normalise_space, read_text_file
-from assistant.ingest.limits import Limits, check_chars, check_depth, default_limits
+from assistant.ingest.limits import Limits, check_depth, default_limits
 
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _BLOCKS = {"p", "li", "td", "th", "pre", "blockquote", "dd", "dt", "figcaption", "caption"}
@@ -21,8 +21,7 @@ _SELF_ENDING = {"p", "li", "dt", "dd", "tr", "td", "th", "option", "thead", "tbo
 
 def read(path: Path, limits: Limits | None = None) -> list[Block]:
     limits = limits or default_limits()
-    source = read_text_file(path)
-    check_chars(path.name, len(source), limits)  # markup included: parsing costs by the character
+    source = read_text_file(path, limits)
     # The walk below slows with the square of the depth; a tokenizer pass is cheap.
     check_depth(path.name, nesting_depth(source, limits.html_depth), limits)
     return parse(source)

@@ -16,7 +16,7 @@ from markdown_it.token import Token
 
 from assistant.ingest.formats.blocks import Block
 from assistant.ingest.formats.plaintext import normalise_space, read_text_file
-from assistant.ingest.limits import Limits, check_chars, default_limits
+from assistant.ingest.limits import Limits
 
 # Word and PDF exports list with "•", which CommonMark does not know as a bullet.
 _WORD_BULLET = re.compile(r"^(\s*)•\s+", re.MULTILINE)
@@ -25,8 +25,7 @@ _PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
 def read(path: Path, limits: Limits | None = None) -> list[Block]:
-    source = read_text_file(path)
-    check_chars(path.name, len(source), limits or default_limits())  # the text cannot be longer
+    source = read_text_file(path, limits)
     return parse(source)
 
 

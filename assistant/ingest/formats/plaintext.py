@@ -6,12 +6,14 @@ import re
 from pathlib import Path
 
 from assistant.errors import DocumentError
+from assistant.ingest.limits import Limits, check_chars, default_limits
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def read_text_file(path: Path) -> str:
-    """Decode a text file, refusing binary content that merely carries a text extension."""
+def read_text_file(path: Path, limits: Limits | None = None) -> str:
+    """Decode a text file, refusing binary content that merely carries a text extension, and a file
+    whose characters (markup included: parsing costs by the character) pass the document limit."""
     data = path.read_bytes()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         data = _from_utf16(data, path)  # Windows Notepad's "Unicode": full of zero bytes, still text
@@ -29,6 +31,7 @@ def read_text_file(path: Path) -> str:
     controls = len(_CONTROL.findall(text))
     if text and controls / len(text) > 0.01:
         raise DocumentError(f"{path.name} looks like a binary file, not text.")
+    check_chars(path.name, len(text), limits or default_limits())
     return _CONTROL.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
 
 

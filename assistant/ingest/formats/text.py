@@ -8,14 +8,13 @@ from pathlib import Path
 from assistant.ingest.formats.blocks import Block
 from assistant.ingest.formats.headings import looks_like_title, numbered_level
 from assistant.ingest.formats.plaintext import normalise_space, read_text_file
-from assistant.ingest.limits import Limits, check_chars, default_limits
+from assistant.ingest.limits import Limits
 
 _UNDERLINE = re.compile(r"^\s*(=+|-+)\s*$")
 
 
 def read(path: Path, limits: Limits | None = None) -> list[Block]:
-    source = read_text_file(path)
-    check_chars(path.name, len(source), limits or default_limits())  # the text cannot be longer
+    source = read_text_file(path, limits)
     return parse(source)
 
 
