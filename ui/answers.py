@@ -16,6 +16,7 @@ from assistant.ingest.documents import Section
 from assistant.workspace.briefing import reference_text
 from assistant.workspace.browse import passage, question_about, related
 from assistant.workspace.conversations import Turn
+from assistant.workspace.safe_text import escape_answer
 from assistant.workspace.safe_text import escape_markdown as esc
 from ui import actions
 from ui.resources import Context, refresh
@@ -28,7 +29,7 @@ def show_turn(turn: Turn, ctx: Context) -> None:
     with st.chat_message("user"):
         st.markdown(esc(turn.question))
     with st.chat_message("assistant"):
-        st.markdown(esc(turn.answer_text))
+        st.markdown(escape_answer(turn.answer_text))
         show_extras(turn, ctx)
 
 
@@ -60,7 +61,7 @@ def ask(question: str, ctx: Context) -> None:
             if stopped:
                 answer.notes.append(STOPPED_NOTE)
             # A model's raw text is replaced by the checked answer (bad markers removed).
-            slot.markdown(esc(answer.answer))
+            slot.markdown(escape_answer(answer.answer))
         except AssistantError as exc:
             st.warning(esc(str(exc)))
             return

@@ -40,6 +40,23 @@ def escape_markdown(text: str, streamlit: bool = True) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + _escape_marker(m.group(2)), escaped)
 
 
+def escape_answer(text: str) -> str:
+    """An answer for the app: every character literal, as `escape_markdown` makes it, except that the
+    composer's line structure survives. A line opening "- " stays a bullet of a list, consecutive
+    bullets stay one list, and any other line is its own paragraph, so a sentence after a list is
+    not run into its last item."""
+    shown, after_bullet = "", False
+    for line in strip_control(text).split("\n"):
+        if not line.strip():
+            continue
+        bullet = line.startswith("- ")
+        if shown:
+            shown += "\n" if bullet and after_bullet else "\n\n"
+        shown += "- " + escape_markdown(line[2:]) if bullet else escape_markdown(line)
+        after_bullet = bullet
+    return shown
+
+
 def unescape_markdown(text: str) -> str:
     """The text `escape_markdown` was given (used by tests and when copying text out)."""
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text)
