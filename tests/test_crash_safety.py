@@ -141,7 +141,9 @@ def test_sigkill_at_any_moment_leaves_the_index_as_it_was(fresh_copy, big_guide,
             shutil.rmtree(fresh_copy.index)
             shutil.copytree(pristine, fresh_copy.index)
         print(f"kill at {wait_for}+{delay:.2f}s: {outcomes[-1]} ({time.monotonic() - started:.0f} s)")
-    assert outcomes.count("killed before publishing") >= 3, outcomes
+    # The first two points land before the new index is published on any machine; the later ones
+    # may land before or after it, depending on how fast this machine embeds.
+    assert outcomes[:2] == ["killed before publishing"] * 2, outcomes
 
     # The next ingest completes, publishes, and tidies away what the killed ones left behind.
     report = ingest([big_guide], fresh_copy, embedder)

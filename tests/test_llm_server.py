@@ -284,7 +284,9 @@ def test_closing_the_stream_cuts_the_request_like_the_stop_button(stub, mini_ind
     items.close()  # what the app does when a Stop click interrupts st.write_stream
     assert first and time.monotonic() - started < 0.5
     time.sleep(0.3)
-    assert stub.aborted == 1
+    # The reply was hung up on, not read to its end (a retry the client had already begun may be cut
+    # too, so at least once).
+    assert stub.aborted >= 1
 
 
 def test_the_deadline_covers_the_rewrite_too(stub, mini_index, embedder):
