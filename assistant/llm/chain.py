@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -201,21 +202,18 @@ class LLMAnswerer:
         limit = reply_word_limit(self.settings.answer_words)
         chunks = within(lambda: self.model.stream(messages), deadline, tick="")
         try:
-            for chunk in chunks:
-                if isinstance(chunk, str):  # waiting: let the caller draw
-                    yield chunk
-                    continue
-                piece = chunk.text
-                written.add(piece, chunk.response_metadata)
-                if piece:
-                    yield piece
-                if written.words > limit:  # nothing past here survives clip_words: stop paying for it
-                    written.stopped = True
-                    return
-        except DeadlinePassed:
-            raise ModelFailure(self._timeout_note()) from None
-        except Exception as exc:  # any client error is a model failure, never a crash
-            raise ModelFailure(self._describe(exc)) from exc
+            with self._as_model_failure():
+                for chunk in chunks:
+                    if isinstance(chunk, str):  # waiting: let the caller draw
+                        yield chunk
+                        continue
+                    piece = chunk.text
+                    written.add(piece, chunk.response_metadata)
+                    if piece:
+                        yield piece
+                    if written.words > limit:  # nothing past here survives clip_words: stop paying for it
+                        written.stopped = True
+                        return
         finally:
             chunks.close()
 
@@ -223,13 +221,20 @@ class LLMAnswerer:
         """The result of one model call, cut off at `deadline`."""
         results = within(lambda: [call()], deadline)
         try:
-            return next(results)
-        except DeadlinePassed:
-            raise ModelFailure(self._timeout_note()) from None
-        except Exception as exc:  # any client error is a model failure, never a crash
-            raise ModelFailure(self._describe(exc)) from exc
+            with self._as_model_failure():
+                return next(results)
         finally:
             results.close()
+
+    @contextmanager
+    def _as_model_failure(self) -> Iterator[None]:
+        """Turn a passed deadline or any client error into a ModelFailure: never a crash."""
+        try:
+            yield
+        except DeadlinePassed:
+            raise ModelFailure(self._timeout_note()) from None
+        except Exception as exc:
+            raise ModelFailure(self._describe(exc)) from exc
 
     def _describe(self, exc: BaseException) -> str:
         names = " ".join(type(e).__name__ for e in _causes(exc))
